@@ -1,0 +1,5 @@
+export * from './errors.js';
+export * from './atomic-file.js';
+export * from './keyed-mutex.js';
+export * from './exec.js';
+export * from './log.js';
