@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Idempotent set-up for a fresh Debian 12 machine: system packages, npm dependencies, the build.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# System parts berth drives (runtime, shim, busybox for the base image, tools the tests use).
+need=()
+command -v runc >/dev/null || need+=(runc)
+command -v crun >/dev/null || need+=(crun)
+command -v conmon >/dev/null || need+=(conmon)
+[ -x /bin/busybox ] || need+=(busybox-static)
+command -v tini >/dev/null || need+=(tini)
+command -v setfattr >/dev/null || need+=(attr)
+command -v tmux >/dev/null || need+=(tmux)
+command -v xz >/dev/null || need+=(xz-utils)
+command -v bzip2 >/dev/null || need+=(bzip2)
+command -v iptables >/dev/null || need+=(iptables)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "setup: installing ${need[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+# npm dependencies (only when the lockfile changed since the last install).
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.berth-installed ]; then
+  npm ci --no-audit --no-fund --loglevel=error
+  touch node_modules/.berth-installed
+fi
+
+# The build (incremental).
+npx tsc -p tsconfig.json
+chmod +x bin/berth bin/berthd

@@ -1,0 +1,179 @@
+import type { ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { InvalidArgumentError } from '../../base/index.js';
+import type { Engine } from '../../engine/index.js';
+import { frame, type LogEntry } from '../../logs/index.js';
+import type { Router, UpgradeContext } from '../router.js';
+import { boolParam, filtersParam, intParam, readJsonBody } from '../params.js';
+import { sendJson, startStream, commonHeaders } from '../server.js';
+import { parseTimestampNs } from '../timestamps.js';
+import type { CreateRequest } from '../../containers/index.js';
+
+const LIST_FILTERS = ['id', 'name', 'label', 'status', 'ancestor', 'before', 'since', 'volume', 'network', 'publish', 'expose', 'health', 'exited', 'is-task'];
+const MULTIPLEXED = 'application/vnd.docker.multiplexed-stream';
+const RAW = 'application/vnd.docker.raw-stream';
+
+export function containerRoutes(r: Router, engine: Engine): void {
+  const svc = engine.containers;
+
+  r.get('/containers/json', async ({ res, query }) => {
+    const limit = intParam(query, 'limit');
+    const list = svc.list({
+      all: boolParam(query, 'all'),
+      size: boolParam(query, 'size'),
+      filters: filtersParam(query, LIST_FILTERS),
+      ...(limit !== undefined ? { limit } : {}),
+    }) as Array<Record<string, unknown>>;
+    if (boolParam(query, 'size')) {
+      for (const c of list) c['SizeRw'] = await svc.sizeRw(c['Id'] as string);
+    }
+    sendJson(res, 200, list);
+  });
+
+  r.post('/containers/create', async ({ req, res, query }) => {
+    const body = (await readJsonBody<CreateRequest['body']>(req)) ?? ({} as CreateRequest['body']);
+    const name = query.get('name');
+    const out = await svc.create({ body, ...(name ? { name } : {}) });
+    sendJson(res, 201, out);
+  });
+
+  r.get('/containers/{id}/json', async ({ res, params, query }) => {
+    const out = svc.inspect(params['id']!) as Record<string, unknown>;
+    if (boolParam(query, 'size')) out['SizeRw'] = await svc.sizeRw(params['id']!);
+    sendJson(res, 200, out);
+  });
+
+  r.post('/containers/{id}/start', async ({ res, params }) => {
+    await svc.start(params['id']!);
+    res.writeHead(204).end();
+  });
+
+  r.post('/containers/{id}/stop', async ({ res, params, query }) => {
+    const t = intParam(query, 't');
+    const signal = query.get('signal');
+    await svc.stop(params['id']!, { ...(t !== undefined ? { timeout: t } : {}), ...(signal ? { signal } : {}) });
+    res.writeHead(204).end();
+  });
+
+  r.post('/containers/{id}/restart', async ({ res, params, query }) => {
+    const t = intParam(query, 't');
+    const signal = query.get('signal');
+    await svc.restart(params['id']!, { ...(t !== undefined ? { timeout: t } : {}), ...(signal ? { signal } : {}) });
+    res.writeHead(204).end();
+  });
+
+  r.post('/containers/{id}/kill', async ({ res, params, query }) => {
+    await svc.kill(params['id']!, query.get('signal') || 'SIGKILL');
+    res.writeHead(204).end();
+  });
+
+  r.post('/containers/{id}/pause', async ({ res, params }) => {
+    await svc.pause(params['id']!);
+    res.writeHead(204).end();
+  });
+
+  r.post('/containers/{id}/unpause', async ({ res, params }) => {
+    await svc.unpause(params['id']!);
+    res.writeHead(204).end();
+  });
+
+  r.post('/containers/{id}/rename', async ({ res, params, query }) => {
+    await svc.rename(params['id']!, query.get('name') ?? '');
+    res.writeHead(204).end();
+  });
+
+  r.delete('/containers/{id}', async ({ res, params, query }) => {
+    await svc.remove(params['id']!, { force: boolParam(query, 'force'), volumes: boolParam(query, 'v') });
+    res.writeHead(204).end();
+  });
+
+  r.post('/containers/{id}/wait', async ({ res, params, query, signal }) => {
+    const condition = query.get('condition') ?? 'not-running';
+    const waiting = svc.wait(params['id']!, condition);
+    startStream(res);
+    const onAbort = (): void => undefined;
+    signal.addEventListener('abort', onAbort, { once: true });
+    const code = await Promise.race([waiting, new Promise<undefined>((r) => signal.addEventListener('abort', () => r(undefined), { once: true }))]);
+    if (code === undefined) return;
+    const err = svc.find(params['id']!)?.rec.State.Error;
+    res.end(JSON.stringify({ StatusCode: code, ...(err ? { Error: { Message: err } } : {}) }) + '\n');
+  });
+
+  r.get('/containers/{id}/logs', async ({ res, params, query, signal }) => {
+    const stdout = boolParam(query, 'stdout');
+    const stderr = boolParam(query, 'stderr');
+    if (!stdout && !stderr) throw new InvalidArgumentError('Bad parameters: you must choose at least one stream');
+    const tailRaw = query.get('tail');
+    const tail = tailRaw === null || tailRaw === '' || tailRaw === 'all' ? undefined : Number(tailRaw);
+    if (tail !== undefined && (!Number.isInteger(tail) || tail < 0)) throw new InvalidArgumentError(`invalid tail value: ${tailRaw}`);
+    const since = parseTimestampNs(query.get('since'));
+    const until = parseTimestampNs(query.get('until'));
+    const id = params['id']!;
+    const tty = !!svc.get(id).rec.Config.Tty;
+    const timestamps = boolParam(query, 'timestamps');
+    const entries = svc.logs(id, {
+      follow: boolParam(query, 'follow'),
+      stdout, stderr, signal,
+      ...(tail !== undefined ? { tail } : {}),
+      ...(since !== undefined && since > 0n ? { since } : {}),
+      ...(until !== undefined && until > 0n ? { until } : {}),
+    });
+    startStream(res, tty ? RAW : MULTIPLEXED);
+    for await (const e of entries) {
+      if (!res.write(encodeEntry(e, tty, timestamps))) await drained(res);
+    }
+    res.end();
+  });
+
+  r.post('/containers/{id}/attach', async (ctx) => {
+    // The plain (non-upgrade) attach: the stream goes on the HTTP response.
+    const id = ctx.params['id']!;
+    const c = svc.get(id);
+    const tty = !!c.rec.Config.Tty;
+    ctx.res.writeHead(200, { 'Content-Type': tty || ctx.version < 1.42 ? RAW : MULTIPLEXED });
+    ctx.res.flushHeaders();
+    await pumpAttach(engine, id, ctx.query, tty, (b) => ctx.res.write(b), ctx.signal);
+    ctx.res.end();
+  }, async (ctx) => hijackAttach(engine, ctx));
+}
+
+function encodeEntry(e: LogEntry, tty: boolean, timestamps: boolean): Buffer {
+  const payload = timestamps ? Buffer.concat([Buffer.from(`${e.time} `), e.line]) : e.line;
+  return tty ? payload : frame(e.stream === 'stdout' ? 1 : 2, payload);
+}
+
+function drained(res: ServerResponse): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => { res.off('drain', done); res.off('close', done); resolve(); };
+    res.once('drain', done);
+    res.once('close', done);
+  });
+}
+
+async function pumpAttach(engine: Engine, id: string, query: URLSearchParams, tty: boolean, write: (b: Buffer) => void, signal: AbortSignal): Promise<void> {
+  const svc = engine.containers;
+  const wantOut = boolParam(query, 'stdout');
+  const wantErr = boolParam(query, 'stderr');
+  const want = (e: LogEntry): boolean => (e.stream === 'stdout' ? wantOut : wantErr);
+  if (boolParam(query, 'logs')) {
+    for await (const e of svc.logs(id, { follow: false, stdout: wantOut, stderr: wantErr, signal })) write(encodeEntry(e, tty, false));
+  }
+  if (boolParam(query, 'stream')) {
+    await svc.attachOutput(id, (e) => { if (want(e)) write(encodeEntry(e, tty, false)); }, signal);
+  }
+}
+
+async function hijackAttach(engine: Engine, ctx: UpgradeContext): Promise<void> {
+  const id = ctx.params['id']!;
+  const c = engine.containers.get(id);
+  const tty = !!c.rec.Config.Tty;
+  const socket: Duplex = ctx.socket;
+  // Bytes after the request body would be stdin; stdin is not wired to the container yet, so we drain them.
+  socket.on('data', () => undefined);
+  socket.on('error', () => undefined);
+  const headers = { ...commonHeaders({ version: '0.1.0' }), 'Content-Type': tty || ctx.version < 1.42 ? RAW : MULTIPLEXED, Connection: 'Upgrade', Upgrade: 'tcp' };
+  socket.write(`HTTP/1.1 101 UPGRADED\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`);
+  engine.events.publish({ Type: 'container', Action: 'attach', Actor: { ID: c.rec.Id, Attributes: { ...(c.rec.Config.Labels ?? {}), image: c.rec.Config.Image ?? '', name: c.rec.Name.slice(1) } }, from: c.rec.Config.Image ?? '' });
+  await pumpAttach(engine, id, ctx.query, tty, (b) => { if (!socket.destroyed) socket.write(b); }, ctx.signal);
+  if (!socket.destroyed) socket.end();
+}

@@ -1,0 +1,55 @@
+import type { Router } from '../router.js';
+import type { Engine } from '../../engine/index.js';
+import { boolParam, filtersParam } from '../params.js';
+import { sendJson, startStream, writeJsonLine } from '../server.js';
+import { NotImplementedError, errorMessage, InvalidArgumentError } from '../../base/index.js';
+
+const IMAGE_FILTERS = ['dangling', 'label', 'before', 'since', 'reference', 'until'];
+
+export function imageRoutes(r: Router, engine: Engine): void {
+  const images = engine.images;
+
+  r.get('/images/json', async ({ res, query }) => {
+    sendJson(res, 200, await images.list({
+      all: boolParam(query, 'all'),
+      digests: boolParam(query, 'digests'),
+      filters: filtersParam(query, IMAGE_FILTERS),
+    }));
+  });
+
+  r.post('/images/create', async ({ req, res, query }) => {
+    const fromSrc = query.get('fromSrc');
+    if (fromSrc === null) {
+      const from = query.get('fromImage') ?? '';
+      throw new NotImplementedError(`pulling images from registries is not supported yet by berth (requested: ${from})`);
+    }
+    if (fromSrc !== '-') throw new InvalidArgumentError('importing from a URL is not supported; send the tarball in the request body (fromSrc=-)');
+    const repo = query.get('repo') ?? '';
+    const tag = query.get('tag') ?? '';
+    const message = query.get('message') ?? '';
+    const changes = query.getAll('changes');
+    startStream(res);
+    try {
+      const id = await images.importImage(req, {
+        ...(repo ? { repo } : {}), ...(tag ? { tag } : {}), ...(message ? { message } : {}), changes,
+      });
+      await writeJsonLine(res, { status: id });
+    } catch (err) {
+      await writeJsonLine(res, { errorDetail: { message: errorMessage(err) }, error: errorMessage(err) });
+    }
+    res.end();
+  });
+
+  r.get('/images/{name*}/json', async ({ res, params }) => sendJson(res, 200, await images.inspect(params['name']!)));
+
+  r.post('/images/{name*}/tag', async ({ res, params, query }) => {
+    const repo = query.get('repo') ?? '';
+    if (!repo) throw new InvalidArgumentError('repository name must have at least one component');
+    await images.tag(params['name']!, repo, query.get('tag') || undefined);
+    res.writeHead(201).end();
+  });
+
+  r.delete('/images/{name*}', async ({ res, params, query }) => {
+    sendJson(res, 200, await images.remove(params['name']!, { force: boolParam(query, 'force'), noprune: boolParam(query, 'noprune') }));
+  });
+}
