@@ -74,6 +74,7 @@ class Container {
   runEnded: Promise<void> = Promise.resolve();
   private endRun: (() => void) | undefined;
   stopping = false;
+  restartTimer: NodeJS.Timeout | undefined;
   constructor(public rec: ContainerRecord) {}
 
   beginRun(): void {
@@ -125,6 +126,10 @@ export class ContainerService {
     return undefined;
   }
 
+  isRunning(id: string): boolean {
+    return !!this.byId.get(id)?.rec.State.Running;
+  }
+
   counts(): { total: number; running: number; paused: number; stopped: number } {
     let running = 0, paused = 0;
     for (const c of this.byId.values()) {
@@ -153,6 +158,9 @@ export class ContainerService {
     if (!hostConfig.NetworkMode || hostConfig.NetworkMode === 'default') hostConfig.NetworkMode = 'none';
     if (hostConfig.NetworkMode !== 'none') throw new InvalidArgumentError(`network ${hostConfig.NetworkMode} not found`);
     if (!hostConfig.LogConfig?.Type) hostConfig.LogConfig = { Type: this.o.logConfig.Type, Config: { ...this.o.logConfig.Config } };
+    const policy = hostConfig.RestartPolicy?.Name ?? '';
+    if (!['', 'no', 'always', 'unless-stopped', 'on-failure'].includes(policy)) throw new InvalidArgumentError(`invalid restart policy '${policy}'`);
+    if (hostConfig.AutoRemove && policy && policy !== 'no') throw new InvalidArgumentError("can't create 'AutoRemove' container with restart policy");
     if (hostConfig.LogConfig.Type !== 'json-file') throw new InvalidArgumentError(`logger: no log driver named '${hostConfig.LogConfig.Type}' is registered`);
     const logOpts = hostConfig.LogConfig.Config ?? {};
     for (const k of Object.keys(logOpts)) {
@@ -333,6 +341,40 @@ export class ContainerService {
     for (const l of c.exitListeners) l(info.exitCode);
     c.exitListeners.clear();
     if (rec.HostConfig.AutoRemove) this.removeInBackground(c);
+    else if (this.shouldRestart(c, info.exitCode)) await this.scheduleRestart(c);
+  }
+
+  private shouldRestart(c: Container, code: number): boolean {
+    const p = c.rec.HostConfig.RestartPolicy;
+    if (!p?.Name || p.Name === 'no' || c.stopping) return false;
+    if (p.Name === 'always' || p.Name === 'unless-stopped') return true;
+    return p.Name === 'on-failure' && code !== 0 && (!p.MaximumRetryCount || c.rec.RestartCount < p.MaximumRetryCount);
+  }
+
+  /** Docker's restart backoff: 100 ms doubling, capped at one minute. */
+  private async scheduleRestart(c: Container): Promise<void> {
+    const rec = c.rec;
+    Object.assign(rec.State, { Restarting: true, Status: 'restarting' });
+    await this.persist(rec);
+    const delay = Math.min(60_000, 100 * 2 ** Math.min(rec.RestartCount, 10));
+    c.restartTimer = setTimeout(() => {
+      c.restartTimer = undefined;
+      this.lock.run(rec.Id, async () => {
+        if (!rec.State.Restarting || !this.byId.has(rec.Id)) return;
+        rec.RestartCount++;
+        rec.State.Restarting = false;
+        await this.startLocked(c);
+      }).catch((err: unknown) => log.warn('restart failed', { id: rec.Id, error: errorMessage(err) }));
+    }, delay);
+  }
+
+  /** Cancels a pending policy restart (stop, kill, rm); true if one was pending. */
+  private cancelRestart(c: Container): boolean {
+    if (!c.rec.State.Restarting) return false;
+    clearTimeout(c.restartTimer);
+    c.restartTimer = undefined;
+    Object.assign(c.rec.State, { Restarting: false, Status: 'exited' });
+    return true;
   }
 
   private removeInBackground(c: Container): void {
@@ -348,6 +390,11 @@ export class ContainerService {
   async stop(ref: string, opts: { timeout?: number; signal?: string } = {}): Promise<void> {
     const c = this.get(ref);
     const rec = c.rec;
+    if (this.cancelRestart(c)) {
+      await this.persist(rec);
+      this.emit(rec, 'stop');
+      return;
+    }
     if (!rec.State.Running) throw new NotModifiedError('container already stopped');
     const signal = opts.signal || rec.Config.StopSignal || 'SIGTERM';
     const timeout = opts.timeout ?? rec.Config.StopTimeout ?? 10;
@@ -452,6 +499,10 @@ export class ContainerService {
   async remove(ref: string, opts: { force?: boolean; volumes?: boolean } = {}): Promise<void> {
     const c = this.get(ref);
     const rec = c.rec;
+    if (rec.State.Restarting && !opts.force) {
+      throw new ConflictError(`cannot remove container "${rec.Name}": container is restarting: stop the container before removing or force remove`);
+    }
+    this.cancelRestart(c);
     if (rec.State.Running) {
       if (!opts.force) {
         throw new ConflictError(`cannot remove container "${rec.Name}": container is running: stop the container before removing or force remove`);

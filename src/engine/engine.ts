@@ -54,6 +54,7 @@ export class Engine {
         root: config.dataRoot,
         emit: (e) => events.publish({ Type: 'image', Action: e.action, Actor: { ID: e.id, Attributes: e.ref ? { name: e.ref } : {} } }),
         usedBy: (imageId) => containers?.imageUsedBy(imageId),
+        isRunning: (id) => containers?.isRunning(id) ?? true,
       });
       await images.init();
       const caps = await hostCapabilities();

@@ -1,0 +1,6 @@
+export { detectCompression, decompressStream, peek, type Compression } from './compression.js';
+export {
+  extractLayer, convertWhiteouts, diffIdOf, treeSize, type ExtractResult,
+  WHITEOUT_PREFIX, WHITEOUT_META_PREFIX, WHITEOUT_OPAQUE, OVERLAY_OPAQUE_XATTR,
+} from './layer.js';
+export { TarScanner } from './tar-scan.js';

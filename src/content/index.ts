@@ -1,0 +1,1 @@
+export { LocalContentStore, type WriteResult } from './store.js';

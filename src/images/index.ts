@@ -1,0 +1,5 @@
+export {
+  ImageService, rfc3339Nano,
+  type ImageServiceOptions, type ResolvedImage, type DeleteRecord, type ImportOptions, type ListOptions,
+} from './service.js';
+export { applyChanges } from './changes.js';

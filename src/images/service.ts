@@ -1,0 +1,584 @@
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import {
+  ConflictError, InvalidArgumentError, KeyedMutex, NotFoundError, UnavailableError, errorMessage, log,
+  readJsonIfExists, writeJsonAtomic,
+} from '../base/index.js';
+import {
+  chainIds as computeChainIds, digestHex, familiarString, isDigest, isHex64, parseNormalizedNamed, parseReference,
+  shortId, validateTag, withDefaultTag, canonicalName, canonicalString, familiarName,
+  type Digest, type ImageConfig, type ImageRuntimeConfig, type Reference,
+} from '../oci/index.js';
+import { LocalContentStore } from '../content/index.js';
+import { LayerStore } from '../snapshots/index.js';
+import { TarScanner, decompressStream } from '../archive/index.js';
+import { applyChanges } from './changes.js';
+import { ReferenceStore } from './refstore.js';
+import { globToRegExp, parseBoolFilter, parseTimestampFilter } from './filters.js';
+
+export interface ImageServiceOptions {
+  /** The daemon's data root. */
+  root: string;
+  /** Image events (Docker's image event actions). */
+  emit?: (e: { action: 'import' | 'tag' | 'untag' | 'delete'; id: string; ref?: string }) => void;
+  /** ID of a container using the image, if any (set by the engine). */
+  usedBy?: (imageId: string) => string | undefined;
+  /**
+   * Whether a container returned by `usedBy` is running. Without it every user is treated as running, the safe
+   * choice: an image a container uses is never deleted (forced removals by name only untag it).
+   */
+  isRunning?: (containerId: string) => boolean;
+}
+
+export interface ResolvedImage {
+  id: string;
+  config: ImageRuntimeConfig;
+  chainIds: string[];
+  /** overlayfs lowerdir order, top-most first. */
+  lowerDirs: string[];
+}
+
+export type DeleteRecord = { Untagged?: string; Deleted?: string };
+
+export interface ImportOptions {
+  repo?: string;
+  tag?: string;
+  changes?: string[];
+  message?: string;
+  platform?: string;
+}
+
+export interface ListOptions {
+  all?: boolean;
+  filters?: Record<string, string[]>;
+  digests?: boolean;
+}
+
+/** Per-image metadata kept outside the (immutable) config: `image/meta/<hex>.json`. */
+interface ImageMeta {
+  id: Digest;
+  lastTagTime?: string;
+}
+
+interface ImageRecord {
+  id: Digest;
+  config: ImageConfig;
+  chainIds: Digest[];
+  size: number;
+  meta: ImageMeta;
+}
+
+const ZERO_TIME = '0001-01-01T00:00:00Z';
+const MAX_CONFIG_BYTES = 8 << 20;
+const LIST_FILTERS = new Set(['dangling', 'label', 'before', 'since', 'reference', 'until']);
+
+/** Go's RFC3339Nano: trailing zeros of the fraction (and an all-zero fraction) dropped. */
+export function rfc3339Nano(d: Date): string {
+  return d.toISOString().replace(/\.(\d*?)0*Z$/, (_m, frac: string) => (frac ? `.${frac}Z` : 'Z'));
+}
+
+function hostArch(): string {
+  const map: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
+  return map[process.arch] ?? process.arch;
+}
+
+const KNOWN_ARCHES = new Set(['amd64', 'arm64', 'arm', '386', 'ppc64le', 's390x', 'riscv64', 'mips64le']);
+
+function parsePlatform(p: string | undefined): { os: string; architecture: string; variant?: string } {
+  if (!p) return { os: 'linux', architecture: hostArch() };
+  const parts = p.toLowerCase().split('/');
+  let os = 'linux';
+  let arch = hostArch();
+  let variant: string | undefined;
+  if (KNOWN_ARCHES.has(parts[0]!) && parts.length <= 2) {
+    arch = parts[0]!;
+    variant = parts[1];
+  } else {
+    os = parts[0]!;
+    if (parts[1]) arch = parts[1] === 'x86_64' ? 'amd64' : parts[1] === 'aarch64' ? 'arm64' : parts[1];
+    variant = parts[2];
+  }
+  if (os !== 'linux' || parts.length > 3 || parts.some((x) => x === '')) {
+    throw new InvalidArgumentError(`invalid platform "${p}": only linux platforms are supported`);
+  }
+  return { os, architecture: arch, ...(variant ? { variant } : {}) };
+}
+
+function emptyContainerConfig(): Record<string, unknown> {
+  return {
+    Hostname: '', Domainname: '', User: '', AttachStdin: false, AttachStdout: false, AttachStderr: false,
+    Tty: false, OpenStdin: false, StdinOnce: false, Env: null, Cmd: null, Image: '', Volumes: null,
+    WorkingDir: '', Entrypoint: null, OnBuild: null, Labels: null,
+  };
+}
+
+/** Docker's `Config` shape of image inspect: container.Config with defaults, omitempty fields only when set. */
+function dockerConfig(c: ImageRuntimeConfig): Record<string, unknown> {
+  const out = emptyContainerConfig();
+  if (c.User !== undefined) out['User'] = c.User;
+  if (c.ExposedPorts && Object.keys(c.ExposedPorts).length) out['ExposedPorts'] = c.ExposedPorts;
+  if (c.Env) out['Env'] = c.Env;
+  if (c.Cmd) out['Cmd'] = c.Cmd;
+  if (c.Healthcheck) out['Healthcheck'] = c.Healthcheck;
+  if (c.ArgsEscaped) out['ArgsEscaped'] = c.ArgsEscaped;
+  if (c.Volumes && Object.keys(c.Volumes).length) out['Volumes'] = c.Volumes;
+  if (c.WorkingDir !== undefined) out['WorkingDir'] = c.WorkingDir;
+  if (c.Entrypoint) out['Entrypoint'] = c.Entrypoint;
+  if (c.OnBuild) out['OnBuild'] = c.OnBuild;
+  if (c.Labels) out['Labels'] = c.Labels;
+  if (c.StopSignal) out['StopSignal'] = c.StopSignal;
+  if (c.Shell) out['Shell'] = c.Shell;
+  return out;
+}
+
+/** Docker's isImageIDPrefix: the user named the image by (a prefix of) its ID. */
+function isImageIdPrefix(id: string, ref: string): boolean {
+  return id.startsWith(ref) || digestHex(id).startsWith(ref);
+}
+
+/**
+ * The image store: `docker import`, tags, resolution, inspect/list shapes and removal. Layout under the data root:
+ * content/ (blobs: uncompressed layer tars by diffID, config JSON by image ID), overlay/ (unpacked layers by
+ * chain ID), image/repositories.json (canonical reference → image ID) and image/meta/<hex>.json.
+ */
+export class ImageService {
+  readonly content: LocalContentStore;
+  readonly layers: LayerStore;
+  private readonly imageDir: string;
+  private readonly metaDir: string;
+  private readonly refs: ReferenceStore;
+  private readonly images = new Map<string, ImageRecord>(); // key: hex
+  private readonly mutex = new KeyedMutex();
+
+  constructor(private readonly opts: ImageServiceOptions) {
+    this.content = new LocalContentStore(join(opts.root, 'content'));
+    this.layers = new LayerStore(join(opts.root, 'overlay'));
+    this.imageDir = join(opts.root, 'image');
+    this.metaDir = join(this.imageDir, 'meta');
+    this.refs = new ReferenceStore(this.imageDir);
+  }
+
+  private locked<T>(fn: () => Promise<T>): Promise<T> {
+    return this.mutex.run('images', fn);
+  }
+
+  private emit(action: 'import' | 'tag' | 'untag' | 'delete', id: string, ref?: string): void {
+    try {
+      this.opts.emit?.({ action, id, ...(ref !== undefined ? { ref } : {}) });
+    } catch (err) {
+      log.warn('image event handler failed', { error: errorMessage(err) });
+    }
+  }
+
+  async init(): Promise<void> {
+    await mkdir(this.metaDir, { recursive: true });
+    await this.content.init();
+    await this.layers.init();
+    await this.refs.load();
+    this.images.clear();
+    for (const name of await readdir(this.metaDir)) {
+      if (!name.endsWith('.json') || !isHex64(name.slice(0, -5))) continue;
+      const hex = name.slice(0, -5);
+      const id = `sha256:${hex}` as Digest;
+      try {
+        const meta = (await readJsonIfExists<ImageMeta>(join(this.metaDir, name))) ?? { id };
+        const config = await this.content.readJson<ImageConfig>(id, MAX_CONFIG_BYTES);
+        this.images.set(hex, await this.record(id, config, { ...meta, id }));
+      } catch (err) {
+        log.warn('skipping unreadable image', { id, error: errorMessage(err) });
+      }
+    }
+    await this.refs.prune((id) => this.images.has(digestHex(id)));
+    await this.collectGarbage();
+  }
+
+  private async record(id: Digest, config: ImageConfig, meta: ImageMeta): Promise<ImageRecord> {
+    const diffIds = config.rootfs?.diff_ids ?? [];
+    if (!diffIds.every(isDigest)) throw new InvalidArgumentError(`image ${id}: invalid rootfs.diff_ids`);
+    const chainIds = computeChainIds(diffIds);
+    let size = 0;
+    for (const c of chainIds) size += await this.layers.size(c);
+    return { id, config, chainIds, size, meta };
+  }
+
+  /** Removes blobs and unpacked layers no image refers to (left by crashes between the steps of an import). */
+  private async collectGarbage(): Promise<void> {
+    const blobs = new Set<string>();
+    const chains = new Set<string>();
+    for (const img of this.images.values()) {
+      blobs.add(img.id);
+      for (const d of img.config.rootfs.diff_ids) blobs.add(d);
+      for (const c of img.chainIds) chains.add(c);
+    }
+    for (const d of await this.content.list()) {
+      if (!blobs.has(d)) {
+        log.info('removing unreferenced blob', { digest: d });
+        await this.content.delete(d);
+      }
+    }
+    for (const c of await this.layers.list()) {
+      if (!chains.has(c)) {
+        log.info('removing unreferenced layer', { chainId: c });
+        await this.layers.remove(c);
+      }
+    }
+  }
+
+  count(): number {
+    return this.images.size;
+  }
+
+  // ---- resolution ----------------------------------------------------------------------------------------
+
+  /** Docker's GetImage: name[:tag] first, then full/short ID. Missing → NotFoundError(`No such image: ...`). */
+  private find(ref: string): ImageRecord {
+    const byId = (hex: string): ImageRecord | undefined => this.images.get(hex);
+    const byPrefix = (prefix: string): ImageRecord | undefined => {
+      let found: ImageRecord | undefined;
+      for (const [hex, rec] of this.images) {
+        if (!hex.startsWith(prefix)) continue;
+        if (found) return undefined; // ambiguous: Docker reports it as not found
+        found = rec;
+      }
+      return found;
+    };
+    if (ref.startsWith('sha256:')) {
+      const hex = ref.slice(7);
+      if (!/^[a-f0-9]{1,64}$/.test(hex)) throw new InvalidArgumentError('invalid reference format');
+      const rec = hex.length === 64 ? byId(hex) : byPrefix(hex);
+      if (rec) return rec;
+      throw new NotFoundError(`No such image: ${ref}`);
+    }
+    if (isHex64(ref)) {
+      const rec = byId(ref);
+      if (rec) return rec;
+      throw new NotFoundError(`No such image: ${ref}`);
+    }
+    const named = parseReference(ref);
+    const id = this.refs.get(named);
+    if (id) {
+      const rec = byId(digestHex(id));
+      if (rec) return rec;
+    }
+    if (/^[a-f0-9]{1,63}$/.test(ref)) {
+      const rec = byPrefix(ref);
+      if (rec) return rec;
+    }
+    throw new NotFoundError(`No such image: ${familiarString(named)}`);
+  }
+
+  async resolve(ref: string): Promise<ResolvedImage> {
+    const rec = this.find(ref);
+    return {
+      id: rec.id,
+      config: structuredClone(rec.config.config ?? {}),
+      chainIds: [...rec.chainIds],
+      lowerDirs: this.layers.lowerDirs(rec.chainIds),
+    };
+  }
+
+  private repoTags(id: string): string[] {
+    return this.refs.referencesTo(id).filter((r) => r.tag !== undefined).map((r) => familiarString(r)).sort();
+  }
+
+  private repoDigests(id: string): string[] {
+    return this.refs.referencesTo(id).filter((r) => r.digest !== undefined)
+      .map((r) => `${familiarName(r)}@${r.digest}`).sort();
+  }
+
+  // ---- inspect / list ------------------------------------------------------------------------------------
+
+  async inspect(ref: string): Promise<object> {
+    const rec = this.find(ref);
+    const c = rec.config;
+    const top = rec.chainIds.at(-1);
+    const graphData: Record<string, string> = {};
+    if (top) {
+      const dir = join(this.layers.root, digestHex(top));
+      const lower = this.layers.lowerDirs(rec.chainIds).slice(1);
+      if (lower.length) graphData['LowerDir'] = lower.join(':');
+      graphData['MergedDir'] = join(dir, 'merged');
+      graphData['UpperDir'] = join(dir, 'diff');
+      graphData['WorkDir'] = join(dir, 'work');
+    }
+    const config = dockerConfig(c.config ?? {});
+    return {
+      Id: rec.id,
+      RepoTags: this.repoTags(rec.id),
+      RepoDigests: this.repoDigests(rec.id),
+      Parent: '',
+      Comment: c.comment ?? c.history?.at(-1)?.comment ?? '',
+      Created: c.created ?? ZERO_TIME,
+      ContainerConfig: structuredClone(config),
+      DockerVersion: c.docker_version ?? '',
+      Author: c.author ?? '',
+      Config: config,
+      Architecture: c.architecture,
+      ...(c.variant ? { Variant: c.variant } : {}),
+      Os: c.os,
+      ...(c['os.version'] ? { OsVersion: c['os.version'] } : {}),
+      Size: rec.size,
+      GraphDriver: { Name: 'overlay2', Data: graphData },
+      RootFS: { Type: 'layers', Layers: [...c.rootfs.diff_ids] },
+      Metadata: { LastTagTime: rec.meta.lastTagTime ?? ZERO_TIME },
+    };
+  }
+
+  private createdMs(rec: ImageRecord): number {
+    const t = rec.config.created ? Date.parse(rec.config.created) : NaN;
+    return Number.isFinite(t) ? t : 0;
+  }
+
+  async list(opts: ListOptions = {}): Promise<object[]> {
+    const filters = opts.filters ?? {};
+    for (const k of Object.keys(filters)) {
+      if (!LIST_FILTERS.has(k)) throw new InvalidArgumentError(`invalid filter '${k}'`);
+    }
+    const preds: Array<(rec: ImageRecord, tags: Reference[]) => boolean> = [];
+    const dangling = filters['dangling'] ?? [];
+    if (dangling.length) {
+      const vals = new Set(dangling.map((v) => parseBoolFilter('dangling', v)));
+      if (vals.size === 1) {
+        const want = [...vals][0]!;
+        preds.push((_r, tags) => (tags.length === 0) === want);
+      }
+    }
+    for (const l of filters['label'] ?? []) {
+      const eq = l.indexOf('=');
+      const key = eq < 0 ? l : l.slice(0, eq);
+      const val = eq < 0 ? undefined : l.slice(eq + 1);
+      preds.push((r) => {
+        const labels = r.config.config?.Labels ?? {};
+        return Object.hasOwn(labels, key) && (val === undefined || labels[key] === val);
+      });
+    }
+    for (const b of filters['before'] ?? []) {
+      const t = this.createdMs(this.find(b));
+      preds.push((r) => this.createdMs(r) < t);
+    }
+    for (const s of filters['since'] ?? []) {
+      const t = this.createdMs(this.find(s));
+      preds.push((r) => this.createdMs(r) > t);
+    }
+    for (const u of filters['until'] ?? []) {
+      const t = parseTimestampFilter(u);
+      preds.push((r) => this.createdMs(r) < t);
+    }
+    const refPatterns = (filters['reference'] ?? []).map((p) => globToRegExp(p));
+    if (refPatterns.length) {
+      preds.push((_r, tags) => tags.some((ref) => {
+        const names = [familiarString(ref), familiarName(ref), canonicalString(ref), canonicalName(ref)];
+        return refPatterns.some((re) => names.some((n) => re.test(n)));
+      }));
+    }
+    const out: Array<{ created: number; v: object }> = [];
+    for (const rec of this.images.values()) {
+      const refs = this.refs.referencesTo(rec.id);
+      const tags = refs.filter((r) => r.tag !== undefined);
+      if (!preds.every((p) => p(rec, tags))) continue;
+      const created = this.createdMs(rec);
+      out.push({
+        created,
+        v: {
+          Containers: -1,
+          Created: Math.floor(created / 1000),
+          Id: rec.id,
+          Labels: rec.config.config?.Labels ?? {},
+          ParentId: '',
+          RepoDigests: this.repoDigests(rec.id),
+          RepoTags: tags.map((r) => familiarString(r)).sort(),
+          SharedSize: -1,
+          Size: rec.size,
+        },
+      });
+    }
+    return out.sort((a, b) => b.created - a.created || ((a.v as { Id: string }).Id < (b.v as { Id: string }).Id ? -1 : 1)).map((x) => x.v);
+  }
+
+  // ---- import / tag ----------------------------------------------------------------------------------------
+
+  /** `docker import`: a (possibly gzip/bzip2/xz compressed) tar becomes a one-layer image. Returns the image ID. */
+  async importImage(body: Readable, opts: ImportOptions = {}): Promise<string> {
+    let target: Reference | undefined;
+    let config: ImageRuntimeConfig;
+    let platform: ReturnType<typeof parsePlatform>;
+    try {
+      if (opts.repo) {
+        let r = parseNormalizedNamed(opts.repo);
+        if (r.digest) throw new InvalidArgumentError('cannot import digest reference');
+        if (opts.tag) r = { ...r, tag: validateTag(opts.tag) };
+        target = withDefaultTag(r);
+      }
+      config = applyChanges({}, opts.changes ?? []);
+      platform = parsePlatform(opts.platform);
+    } catch (err) {
+      body.resume(); // drain the request so the client sees the error
+      throw err;
+    }
+    const { stream } = await decompressStream(body);
+    const scanner = new TarScanner();
+    const tapped = Readable.from((async function* () {
+      for await (const c of stream) {
+        const chunk = typeof c === 'string' ? Buffer.from(c) : (c as Buffer);
+        scanner.update(chunk);
+        yield chunk;
+      }
+    })());
+    const blob = await this.content.write(tapped);
+    if (!scanner.valid || scanner.entries === 0) {
+      await this.locked(async () => {
+        if (!this.isBlobReferenced(blob.digest)) await this.content.delete(blob.digest);
+      });
+      throw new InvalidArgumentError(scanner.valid ? 'the imported archive is empty' : 'the imported archive is not a valid tar file');
+    }
+    const diffId = blob.digest;
+    const created = rfc3339Nano(new Date((scanner.maxMtime ?? 0) * 1000));
+    const comment = opts.message || 'Imported from -';
+    const imageConfig: ImageConfig = {
+      architecture: platform.architecture,
+      comment,
+      config,
+      created,
+      history: [{ created, comment }],
+      os: platform.os,
+      rootfs: { type: 'layers', diff_ids: [diffId] },
+      ...(platform.variant ? { variant: platform.variant } : {}),
+    };
+
+    return this.locked(async () => {
+      if (!(await this.content.has(diffId))) {
+        throw new UnavailableError('the imported layer was removed concurrently; retry the import');
+      }
+      const chainId = diffId; // a single layer: chain ID = diff ID
+      if (!(await this.layers.exists(chainId))) {
+        const info = await this.layers.apply(createReadStream(this.content.path(diffId)));
+        if (info.diffId !== diffId) throw new Error(`layer digest changed while unpacking: ${info.diffId} != ${diffId}`);
+      }
+      const id = await this.content.writeJson(imageConfig);
+      const hex = digestHex(id);
+      let rec = this.images.get(hex);
+      if (!rec) {
+        const meta: ImageMeta = { id };
+        await writeJsonAtomic(join(this.metaDir, `${hex}.json`), meta);
+        rec = await this.record(id, imageConfig, meta);
+        this.images.set(hex, rec);
+      }
+      if (target) await this.addTag(rec, target);
+      this.emit('import', id, id);
+      return id;
+    });
+  }
+
+  private isBlobReferenced(digest: string): boolean {
+    for (const img of this.images.values()) {
+      if (img.id === digest || img.config.rootfs.diff_ids.includes(digest as Digest)) return true;
+    }
+    return false;
+  }
+
+  private async addTag(rec: ImageRecord, ref: Reference): Promise<void> {
+    await this.refs.set(ref, rec.id);
+    rec.meta = { ...rec.meta, lastTagTime: rfc3339Nano(new Date()) };
+    await writeJsonAtomic(join(this.metaDir, `${digestHex(rec.id)}.json`), rec.meta);
+    this.emit('tag', rec.id, familiarString(ref));
+  }
+
+  /** `docker tag`: `repo` may be familiar or fully qualified, and may carry the tag itself. */
+  async tag(ref: string, repo: string, tag?: string): Promise<void> {
+    let target = parseNormalizedNamed(repo);
+    if (tag) target = { ...target, tag: validateTag(tag) };
+    if (target.digest) throw new InvalidArgumentError('refusing to create a tag with a digest reference');
+    target = withDefaultTag(target);
+    await this.locked(async () => {
+      const rec = this.find(ref);
+      await this.addTag(rec, target);
+    });
+  }
+
+  // ---- removal ---------------------------------------------------------------------------------------------
+
+  async remove(ref: string, opts: { force?: boolean; noprune?: boolean } = {}): Promise<DeleteRecord[]> {
+    const force = !!opts.force;
+    return this.locked(async () => {
+      const rec = this.find(ref);
+      const id = rec.id;
+      const records: DeleteRecord[] = [];
+      const user = this.opts.usedBy?.(id);
+      const running = user !== undefined && (this.opts.isRunning ? this.opts.isRunning(user) : true);
+      let repoRefs = this.refs.referencesTo(id);
+      let removedRepositoryRef = false;
+
+      type Conflict = { err: ConflictError; used: boolean };
+      const conflict = (mask: { activeRefs: boolean; stopped: boolean }): Conflict | undefined => {
+        if (running) {
+          return { used: true, err: new ConflictError(`conflict: unable to delete ${shortId(id)} (cannot be forced) - image is being used by running container ${shortId(user!)}`) };
+        }
+        if (mask.activeRefs && this.refs.referencesTo(id).length > 0) {
+          return { used: false, err: new ConflictError(`conflict: unable to delete ${shortId(id)} (must be forced) - image is referenced in multiple repositories`) };
+        }
+        if (mask.stopped && user !== undefined) {
+          return { used: true, err: new ConflictError(`conflict: unable to delete ${shortId(id)} (must be forced) - image is being used by stopped container ${shortId(user)}`) };
+        }
+        return undefined;
+      };
+      const untag = async (refs: Reference[]): Promise<void> => {
+        await this.refs.delete(refs);
+        for (const r of refs) {
+          records.push({ Untagged: familiarString(r) });
+          this.emit('untag', id, id);
+        }
+      };
+
+      if (!isImageIdPrefix(id, ref)) {
+        // Named by reference: untag it; the image goes only with its last reference.
+        if (user !== undefined && repoRefs.length === 1 && !force) {
+          throw new ConflictError(`conflict: unable to remove repository reference "${ref}" (must force) - container ${shortId(user)} is using its referenced image ${shortId(id)}`);
+        }
+        await untag([parseReference(ref)]);
+        repoRefs = this.refs.referencesTo(id);
+        if (repoRefs.length > 0) return records;
+        removedRepositoryRef = true;
+      } else if (repoRefs.length === 1) {
+        // Named by ID with a single reference: drop it, then delete.
+        const c = conflict({ activeRefs: false, stopped: !force });
+        if (c) throw c.err;
+        await untag(repoRefs);
+      }
+
+      const c = conflict({ activeRefs: !force, stopped: !force });
+      if (c) {
+        // After untagging the last reference, an in-use image just stays (dangling) without an error.
+        if (removedRepositoryRef && c.used) return records;
+        throw c.err;
+      }
+      await untag(this.refs.referencesTo(id));
+      if (user !== undefined) {
+        // A (stopped) container still uses the image's layers as its lower dirs: keep it, dangling.
+        return records;
+      }
+      await this.deleteImage(rec, records);
+      return records;
+    });
+  }
+
+  private async deleteImage(rec: ImageRecord, records: DeleteRecord[]): Promise<void> {
+    const hex = digestHex(rec.id);
+    this.images.delete(hex);
+    await rm(join(this.metaDir, `${hex}.json`), { force: true });
+    this.emit('delete', rec.id, rec.id);
+    records.push({ Deleted: rec.id });
+    const usedChains = new Set<string>();
+    for (const img of this.images.values()) for (const c of img.chainIds) usedChains.add(c);
+    for (const c of [...rec.chainIds].reverse()) {
+      if (usedChains.has(c)) continue;
+      await this.layers.remove(c);
+      records.push({ Deleted: c });
+    }
+    if (!this.isBlobReferenced(rec.id)) await this.content.delete(rec.id);
+    for (const d of rec.config.rootfs.diff_ids) {
+      if (!this.isBlobReferenced(d)) await this.content.delete(d);
+    }
+  }
+}

@@ -1,0 +1,1 @@
+export { LayerStore, type LayerInfo } from './layer-store.js';
