@@ -14,6 +14,7 @@ import { mergeImageConfig } from './spec-merge.js';
 import { buildRuntimeSpec, validateHostConfig } from './spec.js';
 import { resolveUser } from './user.js';
 import { buildHostsFile, buildResolvConf, buildHostnameFile } from './etc-files.js';
+import type { OciSeccomp } from './seccomp.js';
 import { isValidName, randomName } from './names.js';
 import { statusString } from './status.js';
 
@@ -30,7 +31,10 @@ export interface ContainerServiceOptions {
   events: EventBus;
   defaultRuntime: string;
   runtimes: string[];
-  seccomp: (caps: string[]) => unknown;
+  seccomp: (caps: readonly string[]) => OciSeccomp | undefined;
+  /** For --init: tini on the host. */
+  initPath?: string;
+  kernelVersion?: string;
   hostCapabilities: string[];
   hostRlimits: { nofile: { hard: number }; nproc: { hard: number } };
   hostResolvConf: string;
@@ -237,7 +241,7 @@ export class ContainerService {
       const image = await this.o.images.resolve(rec.Image);
       await unmount(rootfs).catch(() => undefined);
       await mountOverlay({ lowerDirs: image.lowerDirs, upperDir: join(cdir, 'upper'), workDir: join(cdir, 'work'), target: rootfs });
-      const user = await resolveUser(rootfs, rec.Config.User);
+      const user = await resolveUser(rootfs, rec.Config.User, rec.HostConfig.GroupAdd);
       const spec = buildRuntimeSpec({
         id,
         config: rec.Config,
@@ -248,7 +252,9 @@ export class ContainerService {
         hostsPath: rec.HostsPath,
         resolvConfPath: rec.ResolvConfPath,
         cgroupsPath: `/berth/${id}`,
-        seccomp: this.o.seccomp as never,
+        seccomp: this.o.seccomp,
+        ...(this.o.initPath ? { initPath: this.o.initPath } : {}),
+        ...(this.o.kernelVersion ? { kernelVersion: this.o.kernelVersion } : {}),
         hostCapabilities: this.o.hostCapabilities,
         hostRlimits: this.o.hostRlimits,
       });

@@ -2,7 +2,7 @@ import test from 'node:test';
 import assert from 'node:assert/strict';
 import { humanDuration, statusString } from './status.js';
 
-test('humanDuration follows go-units', () => {
+void test('humanDuration follows go-units', () => {
   assert.equal(humanDuration(200), 'Less than a second');
   assert.equal(humanDuration(1000), '1 second');
   assert.equal(humanDuration(3000), '3 seconds');
@@ -14,7 +14,7 @@ test('humanDuration follows go-units', () => {
   assert.equal(humanDuration(21 * 86400_000), '3 weeks');
 });
 
-test('statusString renders Docker states', () => {
+void test('statusString renders Docker states', () => {
   const now = Date.parse('2024-01-01T00:01:00Z');
   const base = { Running: false, Paused: false, Restarting: false, Dead: false, ExitCode: 0, StartedAt: '0001-01-01T00:00:00Z', FinishedAt: '0001-01-01T00:00:00Z' };
   assert.equal(statusString({ ...base, Status: 'created' }, now), 'Created');

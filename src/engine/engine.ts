@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { log, readJsonIfExists, writeJsonAtomic } from '../base/index.js';
 import { ImageService } from '../images/index.js';
-import { ContainerService, readHostResolvConf } from '../containers/index.js';
+import { ContainerService, readHostResolvConf, makeSeccompProvider, loadDefaultProfile } from '../containers/index.js';
 import { ConmonRuntime } from '../runtime/index.js';
 import { EventBus } from '../events/index.js';
 import type { DaemonConfig } from './config.js';
@@ -48,18 +48,19 @@ export class Engine {
         runcRoot: join(config.execRoot, 'runc'),
         handlers,
       });
-      let containers: ContainerService | undefined;
+      const late: { containers?: ContainerService } = {};
       const events = new EventBus();
       const images = new ImageService({
         root: config.dataRoot,
         emit: (e) => events.publish({ Type: 'image', Action: e.action, Actor: { ID: e.id, Attributes: e.ref ? { name: e.ref } : {} } }),
-        usedBy: (imageId) => containers?.imageUsedBy(imageId),
-        isRunning: (id) => containers?.isRunning(id) ?? true,
+        usedBy: (imageId) => late.containers?.imageUsedBy(imageId),
+        isRunning: (id) => late.containers?.isRunning(id) ?? true,
       });
       await images.init();
       const caps = await hostCapabilities();
-      const seccomp = await loadSeccomp();
-      containers = new ContainerService({
+      const seccomp = makeSeccompProvider(await loadDefaultProfile(), { arch: process.arch, kernelVersion: release() });
+      const initPath = await resolveBinary('tini-static') ?? await resolveBinary('tini');
+      const containers = new ContainerService({
         root: config.dataRoot,
         execRoot: config.execRoot,
         runtime,
@@ -68,11 +69,14 @@ export class Engine {
         defaultRuntime: config.defaultRuntime,
         runtimes: handlers.map((h) => h.name),
         seccomp,
+        ...(initPath ? { initPath } : {}),
+        kernelVersion: release(),
         hostCapabilities: caps,
         hostRlimits: await hostRlimits(),
         hostResolvConf: await readHostResolvConf(),
         logConfig: { Type: config.logDriver, Config: config.logOpts },
       });
+      late.containers = containers;
       await containers.restore();
       const engine = new Engine(config, events, images, containers, runtime, id, releaseLock);
       if (config.pidfile) await writeFile(config.pidfile, `${process.pid}\n`);

@@ -21,14 +21,14 @@ async function ok(args: string[]): Promise<string> {
   return r.stdout;
 }
 
-test('docker version and info talk to berthd', { skip }, async () => {
+void test('docker version and info talk to berthd', { skip }, async () => {
   const v = await ok(['version', '--format', '{{.Server.APIVersion}} {{.Server.Os}}']);
   assert.equal(v.trim(), '1.45 linux');
   const info = await ok(['info', '--format', '{{.Driver}} {{.OSType}} {{.DefaultRuntime}}']);
   assert.equal(info.trim(), 'overlay2 linux runc');
 });
 
-test('docker import, images, image inspect, tag and rmi', { skip }, async () => {
+void test('docker import, images, image inspect, tag and rmi', { skip }, async () => {
   const r = await sh(`bash ${BUSYBOX_TAR_SCRIPT} | DOCKER_HOST=${d.host} docker import -c 'CMD ["sh"]' -c 'ENV GREETING=hi' - busybox:latest`);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /^sha256:[0-9a-f]{64}$/m);
@@ -46,7 +46,7 @@ test('docker import, images, image inspect, tag and rmi', { skip }, async () => 
   assert.equal(q.trim().split('\n').length, 1);
 });
 
-test('docker run: output, exit code, env, workdir, user, entrypoint', { skip }, async () => {
+void test('docker run: output, exit code, env, workdir, user, entrypoint', { skip }, async () => {
   const r = await d.docker(['run', '--rm', '-e', 'A=1', '-w', '/tmp', '-u', 'nobody', 'busybox', 'sh', '-c', 'echo $A $(pwd) $(id -u); echo oops >&2; exit 4']);
   assert.equal(r.code, 4);
   assert.equal(r.stdout, '1 /tmp 65534\n');
@@ -61,7 +61,7 @@ test('docker run: output, exit code, env, workdir, user, entrypoint', { skip }, 
   assert.equal(bad.code, 125);
 });
 
-test('docker run -d, ps, logs, inspect, stop, start, restart, kill, rm', { skip }, async () => {
+void test('docker run -d, ps, logs, inspect, stop, start, restart, kill, rm', { skip }, async () => {
   const id = (await ok(['run', '-d', '--name', 'web', 'busybox', 'sh', '-c', 'trap "exit 0" TERM; while true; do echo alive; sleep 0.2; done'])).trim();
   assert.match(id, /^[0-9a-f]{64}$/);
   const ps = await ok(['ps']);
@@ -93,7 +93,7 @@ test('docker run -d, ps, logs, inspect, stop, start, restart, kill, rm', { skip 
   void rmRunning;
 });
 
-test('docker create + start, rename, wait, and errors', { skip }, async () => {
+void test('docker create + start, rename, wait, and errors', { skip }, async () => {
   const id = (await ok(['create', '--name', 'job', 'busybox', 'sh', '-c', 'exit 9'])).trim();
   assert.equal((await ok(['inspect', '-f', '{{.State.Status}}', id])).trim(), 'created');
   await ok(['rename', 'job', 'job2']);

@@ -24,11 +24,12 @@ async function runOk(args: string[]): Promise<string> {
   return r.stdout;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 async function inspect(id: string): Promise<Record<string, any>> {
   return JSON.parse(await runOk(['inspect', id]))[0];
 }
 
-test('run prints output, keeps stdout and stderr apart, and returns the exit code', { skip: !isRoot }, async () => {
+void test('run prints output, keeps stdout and stderr apart, and returns the exit code', { skip: !isRoot }, async () => {
   const r = await d.berth(['run', '--name', 'hello', 'busybox', 'sh', '-c', 'echo out; echo err >&2; exit 3']);
   assert.equal(r.code, 3);
   assert.equal(r.stdout, 'out\n');
@@ -43,7 +44,7 @@ test('run prints output, keeps stdout and stderr apart, and returns the exit cod
   await runOk(['rm', 'hello']);
 });
 
-test('the image config is untouched by a run that overrides Cmd and Env', { skip: !isRoot }, async () => {
+void test('the image config is untouched by a run that overrides Cmd and Env', { skip: !isRoot }, async () => {
   const before = JSON.parse(await runOk(['image', 'inspect', 'busybox']))[0];
   const out = await runOk(['run', '--rm', '-e', 'FOO=bar', 'busybox', 'sh', '-c', 'echo $FOO']);
   assert.equal(out, 'bar\n');
@@ -53,7 +54,7 @@ test('the image config is untouched by a run that overrides Cmd and Env', { skip
   assert.ok(!(afterImg.Config.Env ?? []).includes('FOO=bar'));
 });
 
-test('a container over --memory is OOM-killed', { skip: !isRoot }, async () => {
+void test('a container over --memory is OOM-killed', { skip: !isRoot }, async () => {
   const r = await d.berth(['run', '--name', 'oom', '--memory', '16m', '--memory-swap', '16m', 'busybox', 'sh', '-c', 'x=$(head -c 200m /dev/zero | tr "\\0" a); echo survived']);
   assert.equal(r.code, 137, r.stderr);
   const c = await inspect('oom');
@@ -63,14 +64,14 @@ test('a container over --memory is OOM-killed', { skip: !isRoot }, async () => {
   await runOk(['rm', 'oom']);
 });
 
-test('--pids-limit stops a fork loop', { skip: !isRoot }, async () => {
+void test('--pids-limit stops a fork loop', { skip: !isRoot }, async () => {
   const r = await d.berth(['run', '--rm', '--pids-limit', '8', 'busybox', 'sh', '-c', 'n=0; for i in $(seq 1 30); do sleep 30 & n=$((n+1)); done; ls /proc | grep -c "^[0-9]"; kill $(jobs -p) 2>/dev/null; true']);
   const running = Number(r.stdout.trim().split('\n').pop());
   assert.ok(running <= 8, `at most 8 processes, saw ${running}`);
   assert.match(r.stderr, /fork|Resource temporarily unavailable/i);
 });
 
-test('a paused container does not advance until unpaused', { skip: !isRoot }, async () => {
+void test('a paused container does not advance until unpaused', { skip: !isRoot }, async () => {
   const id = (await runOk(['run', '-d', '--name', 'counter', 'busybox', 'sh', '-c', 'i=0; while true; do i=$((i+1)); echo $i; sleep 0.1; done'])).trim();
   made.push(id);
   const lines = async (): Promise<number> => (await d.berth(['logs', 'counter'])).stdout.split('\n').filter(Boolean).length;
@@ -85,7 +86,7 @@ test('a paused container does not advance until unpaused', { skip: !isRoot }, as
   await runOk(['rm', '-f', 'counter']);
 });
 
-test('stop escalates to SIGKILL after the grace period when SIGTERM is ignored', { skip: !isRoot }, async () => {
+void test('stop escalates to SIGKILL after the grace period when SIGTERM is ignored', { skip: !isRoot }, async () => {
   const id = (await runOk(['run', '-d', '--name', 'stubborn', 'busybox', 'sh', '-c', 'trap "" TERM; while true; do sleep 0.2; done'])).trim();
   made.push(id);
   await runOk(['stop', '-t', '1', 'stubborn']);
@@ -95,7 +96,7 @@ test('stop escalates to SIGKILL after the grace period when SIGTERM is ignored',
   await runOk(['rm', 'stubborn']);
 });
 
-test('stop uses SIGTERM first: a process that handles it exits cleanly', { skip: !isRoot }, async () => {
+void test('stop uses SIGTERM first: a process that handles it exits cleanly', { skip: !isRoot }, async () => {
   const id = (await runOk(['run', '-d', '--name', 'polite', 'busybox', 'sh', '-c', 'trap "echo bye; exit 0" TERM; while true; do sleep 0.1; done'])).trim();
   made.push(id);
   await waitFor(async () => (await inspect('polite')).State.Running, 'running');
@@ -107,7 +108,7 @@ test('stop uses SIGTERM first: a process that handles it exits cleanly', { skip:
   await runOk(['rm', 'polite']);
 });
 
-test('two containers from one image see neither each other\'s files nor processes', { skip: !isRoot }, async () => {
+void test('two containers from one image see neither each other\'s files nor processes', { skip: !isRoot }, async () => {
   const a = (await runOk(['run', '-d', '--name', 'iso-a', 'busybox', 'sh', '-c', 'echo secret > /tmp/mine; sleep 1000'])).trim();
   made.push(a);
   await sleep(300);
@@ -118,7 +119,7 @@ test('two containers from one image see neither each other\'s files nor processe
   await runOk(['rm', '-f', 'iso-a']);
 });
 
-test('rmi of an image in use is refused', { skip: !isRoot }, async () => {
+void test('rmi of an image in use is refused', { skip: !isRoot }, async () => {
   await runOk(['tag', 'busybox', 'inuse:1']);
   const id = (await runOk(['create', 'inuse:1', 'true'])).trim();
   made.push(id);
@@ -129,7 +130,7 @@ test('rmi of an image in use is refused', { skip: !isRoot }, async () => {
   await runOk(['rmi', 'inuse:1']);
 });
 
-test('ps shows Docker states and filters', { skip: !isRoot }, async () => {
+void test('ps shows Docker states and filters', { skip: !isRoot }, async () => {
   const id = (await runOk(['run', '-d', '--name', 'up', '-l', 'tier=web', 'busybox', 'sleep', '100'])).trim();
   made.push(id);
   const exited = (await runOk(['create', '--name', 'never', 'busybox', 'true'])).trim();
@@ -146,7 +147,7 @@ test('ps shows Docker states and filters', { skip: !isRoot }, async () => {
   await runOk(['rm', '-f', 'up', 'never']);
 });
 
-test('name or unique ID prefix addresses a container; errors use Docker wording', { skip: !isRoot }, async () => {
+void test('name or unique ID prefix addresses a container; errors use Docker wording', { skip: !isRoot }, async () => {
   const id = (await runOk(['create', '--name', 'addr', 'busybox', 'true'])).trim();
   made.push(id);
   assert.equal((await inspect(id.slice(0, 6))).Id, id);
@@ -163,7 +164,7 @@ test('name or unique ID prefix addresses a container; errors use Docker wording'
   await runOk(['rm', 'addr2']);
 });
 
-test('wait returns the exit code; restart runs the command again', { skip: !isRoot }, async () => {
+void test('wait returns the exit code; restart runs the command again', { skip: !isRoot }, async () => {
   const id = (await runOk(['run', '-d', '--name', 'w', 'busybox', 'sh', '-c', 'echo run; sleep 0.3; exit 5'])).trim();
   made.push(id);
   assert.equal((await runOk(['wait', 'w'])).trim(), '5');
@@ -173,7 +174,7 @@ test('wait returns the exit code; restart runs the command again', { skip: !isRo
   await runOk(['rm', 'w']);
 });
 
-test('log rotation keeps max-file files of max-size', { skip: !isRoot }, async () => {
+void test('log rotation keeps max-file files of max-size', { skip: !isRoot }, async () => {
   await runOk(['run', '--name', 'chatty', '--log-opt', 'max-size=10k', '--log-opt', 'max-file=2', 'busybox', 'sh', '-c', 'for i in $(seq 1 2000); do echo line-$i; done']);
   const c = await inspect('chatty');
   made.push(c.Id);

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { TestDaemon, isRoot, waitFor, sleep, cgroupLeaks, run, BERTHD } from '../helpers/daemon.js';
 
 // kill -9 berthd while containers run; a new berthd on the same data root reattaches.
-test('containers outlive a killed daemon and are reattached by the next one', { skip: !isRoot, timeout: 120_000 }, async () => {
+void test('containers outlive a killed daemon and are reattached by the next one', { skip: !isRoot, timeout: 120_000 }, async () => {
   const d = await TestDaemon.start();
   const ids: string[] = [];
   try {
@@ -56,7 +56,7 @@ test('containers outlive a killed daemon and are reattached by the next one', { 
   }
 });
 
-test('a second daemon on the same data root is refused', { skip: !isRoot }, async () => {
+void test('a second daemon on the same data root is refused', { skip: !isRoot }, async () => {
   const d = await TestDaemon.start({ busybox: false });
   try {
     const r = await run(BERTHD, ['-H', `unix://${d.dir}/other.sock`, '--data-root', d.dataRoot, '--exec-root', `${d.dir}/exec2`, '--config-file', `${d.dir}/daemon.json`], { timeoutMs: 15_000 });

@@ -1,0 +1,2 @@
+export { main, ROOT, GLOBAL_FLAGS } from './main.js';
+export type { MainIo } from './main.js';

@@ -1,0 +1,191 @@
+import { EngineClient, resolveHost } from '../client/index.js';
+import { parseFlags, FlagError, type FlagDef } from './flags.js';
+import { flagUsages } from './flags.js';
+import { checkArgs, groupHelp, leafHelp, useLine, write, type CommandImpl, type CommandSpec, type Ctx } from './command.js';
+import { StatusError, errorText, exitCodeOf } from './errors.js';
+import { BERTH_CLI_VERSION } from './version.js';
+
+const containerMod = () => import('./commands/container.js').then((m) => m.commands);
+const runMod = () => import('./commands/run.js').then((m) => m.commands);
+const psMod = () => import('./commands/ps.js').then((m) => m.commands);
+const imageMod = () => import('./commands/image.js').then((m) => m.commands);
+const inspectMod = () => import('./commands/inspect.js').then((m) => m.commands);
+const logsMod = () => import('./commands/logs.js').then((m) => m.commands);
+const systemMod = () => import('./commands/system.js').then((m) => m.commands);
+
+type Leaf = Omit<CommandSpec, 'name' | 'group'>;
+const L = {
+  run: { use: '[OPTIONS] IMAGE [COMMAND] [ARG...]', short: 'Create and run a new container from an image', aliasLine: ['container run', 'run'], load: runMod, impl: 'run' },
+  create: { use: '[OPTIONS] IMAGE [COMMAND] [ARG...]', short: 'Create a new container', aliasLine: ['container create', 'create'], load: runMod, impl: 'create' },
+  start: { use: '[OPTIONS] CONTAINER [CONTAINER...]', short: 'Start one or more stopped containers', aliasLine: ['container start', 'start'], load: containerMod, impl: 'start' },
+  stop: { use: '[OPTIONS] CONTAINER [CONTAINER...]', short: 'Stop one or more running containers', aliasLine: ['container stop', 'stop'], load: containerMod, impl: 'stop' },
+  kill: { use: '[OPTIONS] CONTAINER [CONTAINER...]', short: 'Kill one or more running containers', aliasLine: ['container kill', 'kill'], load: containerMod, impl: 'kill' },
+  restart: { use: '[OPTIONS] CONTAINER [CONTAINER...]', short: 'Restart one or more containers', aliasLine: ['container restart', 'restart'], load: containerMod, impl: 'restart' },
+  pause: { use: 'CONTAINER [CONTAINER...]', short: 'Pause all processes within one or more containers', aliasLine: ['container pause', 'pause'], load: containerMod, impl: 'pause' },
+  unpause: { use: 'CONTAINER [CONTAINER...]', short: 'Unpause all processes within one or more containers', aliasLine: ['container unpause', 'unpause'], load: containerMod, impl: 'unpause' },
+  rm: { use: '[OPTIONS] CONTAINER [CONTAINER...]', short: 'Remove one or more containers', aliasLine: ['container rm', 'container remove', 'rm'], load: containerMod, impl: 'rm' },
+  wait: { use: 'CONTAINER [CONTAINER...]', short: 'Block until one or more containers stop, then print their exit codes', aliasLine: ['container wait', 'wait'], load: containerMod, impl: 'wait' },
+  rename: { use: 'CONTAINER NEW_NAME', short: 'Rename a container', aliasLine: ['container rename', 'rename'], load: containerMod, impl: 'rename' },
+  top: { use: 'CONTAINER [ps OPTIONS]', short: 'Display the running processes of a container', aliasLine: ['container top', 'top'], load: containerMod, impl: 'top' },
+  logs: { use: '[OPTIONS] CONTAINER', short: 'Fetch the logs of a container', aliasLine: ['container logs', 'logs'], load: logsMod, impl: 'logs' },
+  ps: { use: '[OPTIONS]', short: 'List containers', aliasLine: ['container ls', 'container list', 'container ps', 'ps'], load: psMod, impl: 'ps' },
+  containerInspect: { use: '[OPTIONS] CONTAINER [CONTAINER...]', short: 'Display detailed information on one or more containers', load: inspectMod, impl: 'container inspect' },
+  images: { use: '[OPTIONS] [REPOSITORY[:TAG]]', short: 'List images', aliasLine: ['image ls', 'image list', 'images'], load: imageMod, impl: 'images' },
+  imageInspect: { use: '[OPTIONS] IMAGE [IMAGE...]', short: 'Display detailed information on one or more images', load: imageMod, impl: 'image inspect' },
+  tag: { use: 'SOURCE_IMAGE[:TAG] TARGET_IMAGE[:TAG]', short: 'Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE', aliasLine: ['image tag', 'tag'], load: imageMod, impl: 'tag' },
+  rmi: { use: '[OPTIONS] IMAGE [IMAGE...]', short: 'Remove one or more images', aliasLine: ['image rm', 'image remove', 'rmi'], load: imageMod, impl: 'rmi' },
+  import: { use: '[OPTIONS] file|URL|- [REPOSITORY[:TAG]]', short: 'Import the contents from a tarball to create a filesystem image', aliasLine: ['image import', 'import'], load: imageMod, impl: 'import' },
+  pull: { use: '[OPTIONS] NAME[:TAG|@DIGEST]', short: 'Download an image from a registry', aliasLine: ['image pull', 'pull'], load: imageMod, impl: 'pull' },
+  inspect: { use: '[OPTIONS] NAME|ID [NAME|ID...]', short: 'Return low-level information on Docker objects', load: inspectMod, impl: 'inspect' },
+  version: { use: '[OPTIONS]', short: 'Show the Docker version information', load: systemMod, impl: 'version' },
+  info: { use: '[OPTIONS]', short: 'Display system-wide information', aliasLine: ['system info', 'info'], load: systemMod, impl: 'info' },
+} satisfies Record<string, Leaf>;
+
+const c = (name: string, leaf: Leaf, extra: Partial<CommandSpec> = {}): CommandSpec => ({ name, ...leaf, ...extra });
+
+/** The command tree, as docker's. */
+export const ROOT: CommandSpec = {
+  name: 'berth',
+  use: '[OPTIONS] COMMAND',
+  short: 'A self-sufficient runtime for containers',
+  subcommands: [
+    c('run', L.run, { group: 'common' }),
+    c('ps', L.ps, { group: 'common' }),
+    c('pull', L.pull, { group: 'common' }),
+    c('images', L.images, { group: 'common' }),
+    c('version', L.version, { group: 'common' }),
+    c('info', L.info, { group: 'common' }),
+    {
+      name: 'container', use: 'COMMAND', short: 'Manage containers', group: 'management',
+      subcommands: [
+        c('create', L.create), c('inspect', L.containerInspect), c('kill', L.kill), c('logs', L.logs),
+        c('ls', L.ps, { aliases: ['list', 'ps'] }), c('pause', L.pause), c('rename', L.rename), c('restart', L.restart),
+        c('rm', L.rm, { aliases: ['remove'] }), c('run', L.run), c('start', L.start), c('stop', L.stop), c('top', L.top),
+        c('unpause', L.unpause), c('wait', L.wait),
+      ],
+    },
+    {
+      name: 'image', use: 'COMMAND', short: 'Manage images', group: 'management',
+      subcommands: [
+        c('import', L.import), c('inspect', L.imageInspect), c('ls', L.images, { aliases: ['list'] }), c('pull', L.pull),
+        c('rm', L.rmi, { aliases: ['remove'] }), c('tag', L.tag),
+      ],
+    },
+    {
+      name: 'system', use: 'COMMAND', short: 'Manage Docker', group: 'management',
+      subcommands: [c('info', L.info)],
+    },
+    c('create', L.create), c('import', L.import), c('inspect', L.inspect), c('kill', L.kill), c('logs', L.logs),
+    c('pause', L.pause), c('rename', L.rename), c('restart', L.restart), c('rm', L.rm), c('rmi', L.rmi),
+    c('start', L.start), c('stop', L.stop), c('tag', L.tag), c('top', L.top), c('unpause', L.unpause), c('wait', L.wait),
+  ],
+};
+
+/** Global options (before the command). */
+export const GLOBAL_FLAGS: FlagDef[] = [
+  { name: 'config', kind: 'string', usage: 'Location of client config files', defaultText: '"/root/.docker"' },
+  { name: 'context', short: 'c', kind: 'string', usage: 'Name of the context to use to connect to the daemon (overrides DOCKER_HOST env var and default context set with "docker context use")' },
+  { name: 'debug', short: 'D', kind: 'bool', usage: 'Enable debug mode' },
+  { name: 'host', short: 'H', kind: 'list', usage: 'Daemon socket to connect to' },
+  { name: 'log-level', short: 'l', kind: 'string', usage: 'Set the logging level ("debug", "info", "warn", "error", "fatal")', defaultText: '"info"', default: 'info' },
+  { name: 'tls', kind: 'bool', usage: 'Use TLS; implied by --tlsverify' },
+  { name: 'tlscacert', kind: 'string', usage: 'Trust certs signed only by this CA' },
+  { name: 'tlscert', kind: 'string', usage: 'Path to TLS certificate file' },
+  { name: 'tlskey', kind: 'string', usage: 'Path to TLS key file' },
+  { name: 'tlsverify', kind: 'bool', usage: 'Use TLS and verify the remote' },
+  { name: 'version', short: 'v', kind: 'bool', usage: 'Print version information and quit' },
+];
+
+function rootHelp(): string {
+  const subs = ROOT.subcommands!;
+  const line = (s: CommandSpec) => `  ${s.name.padEnd(11)} ${s.short}\n`;
+  const common = subs.filter((s) => s.group === 'common');
+  const mgmt = subs.filter((s) => s.group === 'management').sort((a, b) => (a.name < b.name ? -1 : 1));
+  const other = subs.filter((s) => !s.group).sort((a, b) => (a.name < b.name ? -1 : 1));
+  let out = `Usage:  berth [OPTIONS] COMMAND\n\n${ROOT.short}\n\nCommon Commands:\n${common.map(line).join('')}`;
+  out += `\nManagement Commands:\n${mgmt.map(line).join('')}\nCommands:\n${other.map(line).join('')}`;
+  out += `\nGlobal Options:\n${flagUsages(GLOBAL_FLAGS).replace(/\s+$/, '')}\n\nRun 'berth COMMAND --help' for more information on a command.\n`;
+  return out;
+}
+
+export interface MainIo {
+  stdout: Ctx['stdout'];
+  stderr: Ctx['stderr'];
+  stdin: Ctx['stdin'];
+  env: NodeJS.ProcessEnv;
+}
+
+const LOG_LEVELS = new Set(['debug', 'info', 'warn', 'error', 'fatal', 'trace', 'panic']);
+
+/** Runs the berth CLI; resolves with the exit status. */
+export async function main(argv: readonly string[], io: MainIo): Promise<number> {
+  let client: EngineClient | undefined;
+  try {
+    return await dispatch(argv, io);
+  } catch (err) {
+    const text = err instanceof StatusError ? err.message : errorText(err);
+    if (text) await write(io.stderr, text.endsWith('\n') ? text : text + '\n');
+    return exitCodeOf(err);
+  } finally {
+    client?.close();
+  }
+
+  async function dispatch(args: readonly string[], io2: MainIo): Promise<number> {
+    let g;
+    try {
+      g = parseFlags(args, GLOBAL_FLAGS, { interspersed: false });
+    } catch (err) {
+      if (err instanceof FlagError) throw new StatusError(125, `${err.message}\n\nUsage:  berth [OPTIONS] COMMAND\n\nRun 'berth --help' for more information`);
+      throw err;
+    }
+    if (g.flags.bool('version')) { await write(io2.stdout, `berth version ${BERTH_CLI_VERSION}\n`); return 0; }
+    const level = g.flags.string('log-level');
+    if (!LOG_LEVELS.has(level)) throw new StatusError(1, `Unable to parse logging level: ${level}`);
+    if (g.help || !g.args.length) { await write(io2.stdout, rootHelp()); return 0; }
+    if (g.flags.bool('tls') || g.flags.bool('tlsverify')) throw new StatusError(1, 'TLS connections are not supported yet');
+    const hosts = g.flags.list('host');
+    if (hosts.length > 1) throw new StatusError(1, 'Specify only one -H');
+
+    // Walk the tree.
+    let spec = ROOT;
+    let path = 'berth';
+    let rest = g.args;
+    while (spec.subcommands && rest.length) {
+      const name = rest[0]!;
+      const next = spec.subcommands.find((s) => s.name === name || s.aliases?.includes(name));
+      if (!next) {
+        if (name.startsWith('-') && spec !== ROOT) break;
+        throw new StatusError(1, `berth: unknown command: ${path} ${name}\n\nRun '${path} --help' for more information`);
+      }
+      spec = next;
+      path += ` ${next.name}`;
+      rest = rest.slice(1);
+    }
+    if (spec.subcommands) {
+      const onlyHelp = rest.length === 0 || rest.every((a) => a === '--help' || a === '-h');
+      if (onlyHelp) { await write(io2.stdout, groupHelp(path, spec)); return 0; }
+      throw new StatusError(125, `unknown flag: ${rest[0]}\n\nUsage:  ${path} COMMAND\n\nRun '${path} --help' for more information`);
+    }
+    const impl: CommandImpl | undefined = (await spec.load!())[spec.impl!];
+    if (!impl) throw new Error(`internal error: no implementation for ${path}`);
+    let parsed;
+    try {
+      parsed = parseFlags(rest, impl.flags, { interspersed: impl.interspersed ?? true });
+    } catch (err) {
+      if (err instanceof FlagError) throw new StatusError(125, `${err.message}\n\nUsage:  ${useLine(path, spec)}\n\nRun '${path} --help' for more information`);
+      throw err;
+    }
+    if (parsed.help) { await write(io2.stdout, leafHelp(path, spec, impl)); return 0; }
+    const argErr = checkArgs(path, impl.args, parsed.args.length);
+    if (argErr) throw new StatusError(1, `berth: ${argErr}\n\nUsage:  ${useLine(path, spec)}\n\nSee '${path} --help' for more information`);
+
+    const host = resolveHost(hosts[0], io2.env);
+    const ctx: Ctx = {
+      stdout: io2.stdout, stderr: io2.stderr, stdin: io2.stdin, env: io2.env, path,
+      client: () => (client ??= new EngineClient({ host })),
+      onSignal: (sig, handler) => { process.on(sig, handler); return () => process.off(sig, handler); },
+    };
+    return await impl.run(ctx, parsed.flags, parsed.args);
+  }
+}
+

@@ -1,0 +1,3 @@
+export * from './mount.js';
+export * from './process.js';
+export * from './cgroup.js';
