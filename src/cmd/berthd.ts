@@ -114,7 +114,7 @@ async function main(): Promise<number> {
 async function listen(api: Server, host: string, tlsOpts: object | undefined): Promise<{ close: () => Promise<void> }> {
   if (host.startsWith('tcp://')) {
     const u = new URL(host);
-    const tlsServer = createTlsServer(tlsOpts ?? {}, (sock) => api.emit('connection', sock));
+    const tlsServer = createTlsServer({ ...(tlsOpts ?? {}), allowHalfOpen: true }, (sock) => api.emit('connection', sock));
     await new Promise<void>((resolve, reject) => {
       tlsServer.once('error', reject);
       tlsServer.listen(Number(u.port || 2376), u.hostname || '127.0.0.1', () => resolve());
@@ -125,7 +125,7 @@ async function listen(api: Server, host: string, tlsOpts: object | undefined): P
   await mkdir(dirname(path), { recursive: true });
   if (await socketInUse(path)) throw new Error(`${path} is in use by another daemon`);
   await rm(path, { force: true });
-  const server = createNetServer((sock) => api.emit('connection', sock));
+  const server = createNetServer({ allowHalfOpen: true }, (sock) => api.emit('connection', sock));
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', reject);
