@@ -178,8 +178,9 @@ void test('conmon survives its creator; a new instance sees the container, waits
   const logPath = join(h.dir, 'logs', `${id}.log`);
   const entry: { id: string; conmonPid?: number } = { id };
   created.push(entry);
-  const script = new URL('./test-creator.ts', import.meta.url).pathname;
-  const r = await execFile(process.execPath, ['--import', 'tsx', script, JSON.stringify({ stateDir: h.stateDir, runcRoot: h.runcRoot, id, bundle, logPath })], {
+  const compiled = import.meta.url.endsWith('.js');
+  const script = new URL(compiled ? './test-creator.js' : './test-creator.ts', import.meta.url).pathname;
+  const r = await execFile(process.execPath, [...(compiled ? [] : ['--import', 'tsx']), script, JSON.stringify({ stateDir: h.stateDir, runcRoot: h.runcRoot, id, bundle, logPath })], {
     cwd: new URL('../..', import.meta.url).pathname,
   });
   const out = JSON.parse(r.stdout) as { pid: number; conmonPid: number; creatorPid: number };

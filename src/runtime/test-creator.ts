@@ -1,6 +1,6 @@
 /**
  * Used by conmon.test.ts: creates and starts a container in a short-lived process, prints {pid, conmonPid} and exits,
- * to prove conmon outlives its creator. Usage: node --import tsx test-creator.ts '<json>'
+ * to prove conmon outlives its creator. Usage: node test-creator.js (or --import tsx test-creator.ts) '<json>'
  */
 import { ConmonRuntime } from './index.js';
 
