@@ -161,7 +161,11 @@ export class ContainerService {
     hostConfig.Runtime = runtimeName;
     if (!hostConfig.NetworkMode || hostConfig.NetworkMode === 'default') hostConfig.NetworkMode = 'none';
     if (hostConfig.NetworkMode !== 'none') throw new InvalidArgumentError(`network ${hostConfig.NetworkMode} not found`);
-    if (!hostConfig.LogConfig?.Type) hostConfig.LogConfig = { Type: this.o.logConfig.Type, Config: { ...this.o.logConfig.Config } };
+    // Like moby's mergeAndVerifyLogConfig: the daemon's driver when none is given, its options under the container's.
+    const logType = hostConfig.LogConfig?.Type || this.o.logConfig.Type;
+    const logCfg: Record<string, string> = { ...(hostConfig.LogConfig?.Config ?? {}) };
+    if (logType === this.o.logConfig.Type) for (const [k, v] of Object.entries(this.o.logConfig.Config)) if (!(k in logCfg)) logCfg[k] = v;
+    hostConfig.LogConfig = { Type: logType, Config: logCfg };
     const policy = hostConfig.RestartPolicy?.Name ?? '';
     if (!['', 'no', 'always', 'unless-stopped', 'on-failure'].includes(policy)) throw new InvalidArgumentError(`invalid restart policy '${policy}'`);
     if (hostConfig.AutoRemove && policy && policy !== 'no') throw new InvalidArgumentError("can't create 'AutoRemove' container with restart policy");
@@ -780,8 +784,9 @@ function networksOf(r: ContainerRecord): Record<string, object> {
   };
 }
 
+/** As moby's container view: an argument holding a space is shown in single quotes. */
 function quoteArg(a: string): string {
-  return /[\s"'\\]/.test(a) || a === '' ? JSON.stringify(a) : a;
+  return a.includes(' ') ? `'${a}'` : a;
 }
 
 async function withTimeout(p: Promise<unknown>, ms: number): Promise<boolean> {

@@ -65,7 +65,7 @@ void test('docker run -d, ps, logs, inspect, stop, start, restart, kill, rm', { 
   const id = (await ok(['run', '-d', '--name', 'web', 'busybox', 'sh', '-c', 'trap "exit 0" TERM; while true; do echo alive; sleep 0.2; done'])).trim();
   assert.match(id, /^[0-9a-f]{64}$/);
   const ps = await ok(['ps']);
-  assert.match(ps, new RegExp(`^${id.slice(0, 12)}\\s+busybox\\s+"sh -c 'trap \\\\"exit…"\\s+.*Up .*\\s+web$`, 'm'));
+  assert.match(ps, new RegExp(`^${id.slice(0, 12)}\\s+busybox\\s+"sh -c 'trap \\\\"exit 0…"\\s+.*Up .*\\s+web$`, 'm'));
   assert.equal((await ok(['ps', '-q'])).trim(), id.slice(0, 12));
   assert.equal((await ok(['ps', '--format', '{{.Names}}\t{{.State}}'])).trim(), 'web\trunning');
   await waitFor(async () => (await ok(['logs', '--tail', '2', 'web'])).split('\n').filter(Boolean).length === 2, 'two log lines');
