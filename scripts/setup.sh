@@ -15,6 +15,9 @@ command -v tmux >/dev/null || need+=(tmux)
 command -v xz >/dev/null || need+=(xz-utils)
 command -v bzip2 >/dev/null || need+=(bzip2)
 command -v iptables >/dev/null || need+=(iptables)
+command -v gcc >/dev/null || need+=(gcc)
+command -v make >/dev/null || need+=(make)
+command -v python3 >/dev/null || need+=(python3)
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive
@@ -26,6 +29,15 @@ fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.berth-installed ]; then
   npm ci --no-audit --no-fund --loglevel=error
   touch node_modules/.berth-installed
+fi
+
+# The native addon (SOCK_SEQPACKET for conmon's attach socket), from source with npm's own node-gyp and the
+# headers of the installed Node (no download). Rebuilt only when its source changed.
+addon=native/build/Release/berth_native.node
+if [ ! -f "$addon" ] || [ native/berth_native.c -nt "$addon" ] || [ native/binding.gyp -nt "$addon" ]; then
+  gyp="$(npm root -g)/npm/node_modules/node-gyp/bin/node-gyp.js"
+  nodedir="$(dirname "$(dirname "$(command -v node)")")"
+  (cd native && node "$gyp" rebuild --nodedir="$nodedir" --loglevel=error >/dev/null)
 fi
 
 # The build (incremental).

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import { InvalidArgumentError } from '../base/index.js';
 
 export interface RequestContext {
   req: IncomingMessage;
@@ -54,9 +55,18 @@ export class Router {
       pathMatched = true;
       if (route.method !== method && !(method === 'HEAD' && route.method === 'GET')) continue;
       const params: Record<string, string> = {};
-      route.keys.forEach((k, i) => { params[k] = decodeURIComponent(m[i + 1] ?? ''); });
+      route.keys.forEach((k, i) => { params[k] = decodeParam(m[i + 1] ?? ''); });
       return { route, params };
     }
     return pathMatched ? 'method-not-allowed' : undefined;
+  }
+}
+
+/** A malformed %-escape in a path parameter is the client's error (400), not ours. */
+function decodeParam(raw: string): string {
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    throw new InvalidArgumentError(`invalid URL escape in path: ${raw}`);
   }
 }

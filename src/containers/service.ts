@@ -13,6 +13,7 @@ import type { ContainerConfig, HostConfig, ImageRuntimeConfig } from './docker-t
 import { mergeImageConfig } from './spec-merge.js';
 import { buildRuntimeSpec, validateHostConfig } from './spec.js';
 import { resolveUser } from './user.js';
+import { hostDevices } from './devices.js';
 import { buildHostsFile, buildResolvConf, buildHostnameFile } from './etc-files.js';
 import type { OciSeccomp } from './seccomp.js';
 import { isValidName, randomName } from './names.js';
@@ -246,6 +247,8 @@ export class ContainerService {
       await unmount(rootfs).catch(() => undefined);
       await mountOverlay({ lowerDirs: image.lowerDirs, upperDir: join(cdir, 'upper'), workDir: join(cdir, 'work'), target: rootfs });
       const user = await resolveUser(rootfs, rec.Config.User, rec.HostConfig.GroupAdd);
+      // Scanned at every privileged start, as Docker does: devices come and go.
+      const devices = rec.HostConfig.Privileged ? await hostDevices() : undefined;
       const spec = buildRuntimeSpec({
         id,
         config: rec.Config,
@@ -261,6 +264,7 @@ export class ContainerService {
         ...(this.o.kernelVersion ? { kernelVersion: this.o.kernelVersion } : {}),
         hostCapabilities: this.o.hostCapabilities,
         hostRlimits: this.o.hostRlimits,
+        ...(devices ? { hostDevices: devices } : {}),
       });
       await mkdir(bundle, { recursive: true });
       await writeFileAtomic(join(bundle, 'config.json'), JSON.stringify(spec));

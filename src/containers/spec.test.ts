@@ -135,6 +135,11 @@ void test('privileged differences', () => {
   assert.deepEqual(s.linux.resources!.devices, [{ allow: true, access: 'rwm' }]);
   assert.ok(s.mounts.find((m) => m.destination === '/sys')!.options!.includes('rw'));
   assert.ok(s.mounts.find((m) => m.destination === '/sys/fs/cgroup')!.options!.includes('rw'));
+  assert.equal(s.linux.devices, undefined, 'no host devices given, none added');
+  const devs = [{ path: '/dev/kvm', type: 'c' as const, major: 10, minor: 232, fileMode: 0o660, uid: 0, gid: 0 }];
+  assert.deepEqual(buildRuntimeSpec(input({}, { Privileged: true }, { hostDevices: devs })).linux.devices, devs);
+  assert.equal(buildRuntimeSpec(input({}, {}, { hostDevices: devs })).linux.devices, undefined, 'only when privileged');
+  assert.equal(buildRuntimeSpec(input({}, { Privileged: true, Binds: ['/srv/dev:/dev'] }, { hostDevices: devs })).linux.devices, undefined, 'not into a bind-mounted /dev');
   const own = buildRuntimeSpec(input({}, { MaskedPaths: ['/proc/x'], ReadonlyPaths: [] }));
   assert.deepEqual(own.linux.maskedPaths, ['/proc/x']);
   assert.deepEqual(own.linux.readonlyPaths, []);

@@ -24,6 +24,8 @@ export interface OciProcess {
   oomScoreAdj?: number;
 }
 export interface OciDeviceRule { allow: boolean; type?: string; major?: number; minor?: number; access?: string }
+/** A device node the runtime creates in the container's /dev (linux.devices). */
+export interface OciDevice { path: string; type: 'c' | 'b'; major: number; minor: number; fileMode?: number; uid?: number; gid?: number }
 export interface OciResources {
   devices?: OciDeviceRule[];
   memory?: { limit?: number; reservation?: number; swap?: number; kernel?: number; swappiness?: number; disableOOMKiller?: boolean };
@@ -34,6 +36,7 @@ export interface OciResources {
 export interface OciNamespace { type: 'pid' | 'network' | 'mount' | 'ipc' | 'uts' | 'user' | 'cgroup'; path?: string }
 export interface OciLinux {
   namespaces: OciNamespace[];
+  devices?: OciDevice[];
   resources?: OciResources;
   cgroupsPath?: string;
   sysctl?: Record<string, string>;
@@ -74,6 +77,8 @@ export interface SpecInput {
    * set (see seccomp.ts makeSeccompProvider). Ignored when privileged or `seccomp=unconfined`.
    */
   seccomp?: OciSeccomp | ((capabilities: readonly string[]) => OciSeccomp | undefined);
+  /** The host's device nodes (see devices.ts hostDevices): created in the container's /dev when privileged. */
+  hostDevices?: readonly OciDevice[];
   /** The host's bounding set (`CAP_*`): what --privileged and `--cap-add ALL` expand to. */
   hostCapabilities: string[];
   /** The daemon's own hard limits; no container rlimit may exceed them. */
@@ -580,6 +585,11 @@ export function buildRuntimeSpecWithWarnings(input: SpecInput): { spec: OciSpec;
     readonlyPaths: hc.ReadonlyPaths != null ? [...hc.ReadonlyPaths] : privileged ? [] : [...DEFAULT_READONLY_PATHS],
   };
   if (hc.Sysctls && Object.keys(hc.Sysctls).length > 0) linux.sysctl = { ...hc.Sysctls };
+  // Docker's --privileged gives the container every host device, not only the cgroup permission to use them.
+  // Never when the user binds something over /dev: the runtime would create the nodes in that host directory.
+  if (privileged && input.hostDevices?.length && !userMounts(hc).some((m) => m.destination === '/dev' && m.type === 'bind')) {
+    linux.devices = input.hostDevices.map((d) => ({ ...d }));
+  }
 
   if (!privileged && sec.seccomp !== 'unconfined') {
     let seccomp: OciSeccomp | undefined;

@@ -5,6 +5,9 @@ import { humanDuration, statusString } from './status.js';
 void test('humanDuration follows go-units', () => {
   assert.equal(humanDuration(200), 'Less than a second');
   assert.equal(humanDuration(1000), '1 second');
+  assert.equal(humanDuration(900), 'Less than a second');
+  assert.equal(humanDuration(1900), '1 second');
+  assert.equal(humanDuration(119_000), 'About a minute');
   assert.equal(humanDuration(3000), '3 seconds');
   assert.equal(humanDuration(60_000), 'About a minute');
   assert.equal(humanDuration(5 * 60_000), '5 minutes');

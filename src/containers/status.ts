@@ -1,10 +1,10 @@
 /** go-units HumanDuration, as Docker prints it in `ps` STATUS and CREATED columns. */
 export function humanDuration(ms: number): string {
-  const seconds = Math.round(ms / 1000);
+  const seconds = Math.trunc(ms / 1000); // Go's int(d.Seconds()) truncates
   if (seconds < 1) return 'Less than a second';
   if (seconds === 1) return '1 second';
   if (seconds < 60) return `${seconds} seconds`;
-  const minutes = Math.round(ms / 60000);
+  const minutes = Math.trunc(ms / 60000);
   if (minutes === 1) return 'About a minute';
   if (minutes < 60) return `${minutes} minutes`;
   const hours = Math.round(ms / 3600000);

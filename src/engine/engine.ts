@@ -97,7 +97,7 @@ export class Engine {
   version(): Record<string, unknown> {
     const details = {
       ApiVersion: '1.45', MinAPIVersion: '1.24', GitCommit: 'berth', GoVersion: `node${process.versions.node}`,
-      Os: 'linux', Arch: arch(), KernelVersion: release(), Experimental: 'false', BuildTime: this.startedAt.toISOString(),
+      Os: 'linux', Arch: goArch(), KernelVersion: release(), Experimental: 'false', BuildTime: this.startedAt.toISOString(),
     };
     return {
       Platform: { Name: 'berth' },
@@ -108,7 +108,7 @@ export class Engine {
       GitCommit: 'berth',
       GoVersion: `node${process.versions.node}`,
       Os: 'linux',
-      Arch: arch(),
+      Arch: goArch(),
       KernelVersion: release(),
       BuildTime: this.startedAt.toISOString(),
     };
@@ -150,7 +150,14 @@ export class Engine {
   }
 }
 
+/** `uname -m` style, as Docker's info Architecture (`x86_64`, `aarch64`). */
 function arch(): string {
   return process.arch === 'x64' ? 'x86_64' : process.arch === 'arm64' ? 'aarch64' : process.arch;
+}
+
+/** Go's GOARCH, as Docker's version Arch (`amd64`, `arm64`). */
+function goArch(): string {
+  const map: Record<string, string> = { x64: 'amd64', ia32: '386', ppc64: 'ppc64le' };
+  return map[process.arch] ?? process.arch;
 }
 

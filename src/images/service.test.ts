@@ -185,6 +185,10 @@ void test('image service end to end', { skip: !isRoot && 'needs root' }, async (
     assert.deepEqual(await ids({ reference: ['docker.io/library/*'] }), [id]);
     assert.deepEqual(await ids({ reference: ['*'] }), [id]);
     assert.deepEqual(await ids({ reference: ['other'] }), []);
+    await svc.tag('busybox', 'mybox', '1');
+    const narrowed = (await svc.list({ filters: { reference: ['mybox'] } })) as ListJson[];
+    assert.deepEqual(narrowed.map((i) => i.RepoTags), [['mybox:1']], 'a reference filter narrows RepoTags like moby');
+    await svc.remove('mybox:1');
     assert.deepEqual(await ids({ before: ['busybox'] }), [smallId]);
     assert.deepEqual(await ids({ since: [smallId] }), [id]);
     assert.deepEqual(await ids({ until: ['2021-01-01'] }), [smallId]);

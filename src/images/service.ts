@@ -367,17 +367,20 @@ export class ImageService {
       preds.push((r) => this.createdMs(r) < t);
     }
     const refPatterns = (filters['reference'] ?? []).map((p) => globToRegExp(p));
-    if (refPatterns.length) {
-      preds.push((_r, tags) => tags.some((ref) => {
-        const names = [familiarString(ref), familiarName(ref), canonicalString(ref), canonicalName(ref)];
-        return refPatterns.some((re) => names.some((n) => re.test(n)));
-      }));
-    }
+    const refMatches = (ref: Reference): boolean => {
+      const names = [familiarString(ref), familiarName(ref), canonicalString(ref), canonicalName(ref)];
+      return refPatterns.some((re) => names.some((n) => re.test(n)));
+    };
+    // Like moby, a reference filter also narrows RepoTags/RepoDigests to the matching references.
+    const digestMatches = (d: string): boolean => refPatterns.some((re) => re.test(d) || re.test(d.slice(0, d.indexOf('@'))));
     const out: Array<{ created: number; v: object }> = [];
     for (const rec of this.images.values()) {
       const refs = this.refs.referencesTo(rec.id);
-      const tags = refs.filter((r) => r.tag !== undefined);
-      if (!preds.every((p) => p(rec, tags))) continue;
+      const allTags = refs.filter((r) => r.tag !== undefined);
+      if (!preds.every((p) => p(rec, allTags))) continue;
+      const tags = refPatterns.length ? allTags.filter(refMatches) : allTags;
+      const digests = refPatterns.length ? this.repoDigests(rec.id).filter(digestMatches) : this.repoDigests(rec.id);
+      if (refPatterns.length && !tags.length && !digests.length) continue;
       const created = this.createdMs(rec);
       out.push({
         created,
@@ -387,7 +390,7 @@ export class ImageService {
           Id: rec.id,
           Labels: rec.config.config?.Labels ?? {},
           ParentId: '',
-          RepoDigests: this.repoDigests(rec.id),
+          RepoDigests: digests,
           RepoTags: tags.map((r) => familiarString(r)).sort(),
           SharedSize: -1,
           Size: rec.size,

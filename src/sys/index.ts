@@ -1,3 +1,5 @@
 export * from './mount.js';
 export * from './process.js';
 export * from './cgroup.js';
+export * from './securejoin.js';
+export * from './seqpacket.js';

@@ -8,6 +8,7 @@ import { boolParam, filtersParam, intParam, readJsonBody } from '../params.js';
 import { sendJson, startStream, commonHeaders } from '../server.js';
 import { parseTimestampNs } from '../timestamps.js';
 import type { CreateRequest } from '../../containers/index.js';
+import { checkGoType, CONTAINER_CREATE_BODY } from '../validate.js';
 
 const LIST_FILTERS = ['id', 'name', 'label', 'status', 'ancestor', 'before', 'since', 'volume', 'network', 'publish', 'expose', 'health', 'exited', 'is-task'];
 const MULTIPLEXED = 'application/vnd.docker.multiplexed-stream';
@@ -25,13 +26,18 @@ export function containerRoutes(r: Router, engine: Engine): void {
       ...(limit !== undefined ? { limit } : {}),
     }) as Array<Record<string, unknown>>;
     if (boolParam(query, 'size')) {
-      for (const c of list) c['SizeRw'] = await svc.sizeRw(c['Id'] as string);
+      const imageSizes = new Map<string, number>();
+      for (const c of list) Object.assign(c, await sizes(engine, c['Id'] as string, c['ImageID'] as string, imageSizes));
     }
     sendJson(res, 200, list);
   });
 
-  r.post('/containers/create', async ({ req, res, query }) => {
-    const body = (await readJsonBody<CreateRequest['body']>(req)) ?? ({} as CreateRequest['body']);
+  r.post('/containers/create', async ({ req, res, query, version }) => {
+    const raw = await readJsonBody<unknown>(req);
+    checkGoType(raw, CONTAINER_CREATE_BODY, '');
+    const body = (raw ?? {}) as CreateRequest['body'];
+    // moby ignores AutoRemove below API 1.25 (the field did not exist).
+    if (version < 1.25 && body.HostConfig) body.HostConfig = { ...body.HostConfig, AutoRemove: false };
     const name = query.get('name');
     const out = await svc.create({ body, ...(name ? { name } : {}) });
     sendJson(res, 201, out);
@@ -39,7 +45,7 @@ export function containerRoutes(r: Router, engine: Engine): void {
 
   r.get('/containers/{id}/json', async ({ res, params, query }) => {
     const out = svc.inspect(params['id']!) as Record<string, unknown>;
-    if (boolParam(query, 'size')) out['SizeRw'] = await svc.sizeRw(params['id']!);
+    if (boolParam(query, 'size')) Object.assign(out, await sizes(engine, out['Id'] as string, out['Image'] as string, new Map()));
     sendJson(res, 200, out);
   });
 
@@ -88,18 +94,16 @@ export function containerRoutes(r: Router, engine: Engine): void {
   });
 
   r.post('/containers/{id}/wait', async ({ res, params, query, signal }) => {
-    const condition = query.get('condition') ?? 'not-running';
-    const waiting = svc.wait(params['id']!, condition);
+    const condition = query.get('condition') || 'not-running';
+    const waiting = waitForExit(engine, params['id']!, condition, signal);
     startStream(res);
-    const onAbort = (): void => undefined;
-    signal.addEventListener('abort', onAbort, { once: true });
-    const code = await Promise.race([waiting, new Promise<undefined>((r) => signal.addEventListener('abort', () => r(undefined), { once: true }))]);
+    const code = await waiting;
     if (code === undefined) return;
     const err = svc.find(params['id']!)?.rec.State.Error;
     res.end(JSON.stringify({ StatusCode: code, ...(err ? { Error: { Message: err } } : {}) }) + '\n');
   });
 
-  r.get('/containers/{id}/logs', async ({ res, params, query, signal }) => {
+  r.get('/containers/{id}/logs', async ({ res, params, query, signal, version }) => {
     const stdout = boolParam(query, 'stdout');
     const stderr = boolParam(query, 'stderr');
     if (!stdout && !stderr) throw new InvalidArgumentError('Bad parameters: you must choose at least one stream');
@@ -118,7 +122,7 @@ export function containerRoutes(r: Router, engine: Engine): void {
       ...(since !== undefined && since > 0n ? { since } : {}),
       ...(until !== undefined && until > 0n ? { until } : {}),
     });
-    startStream(res, tty ? RAW : MULTIPLEXED);
+    startStream(res, tty || version < 1.42 ? RAW : MULTIPLEXED);
     for await (const e of entries) {
       if (!res.write(encodeEntry(e, tty, timestamps))) await drained(res);
     }
@@ -135,6 +139,43 @@ export function containerRoutes(r: Router, engine: Engine): void {
     await pumpAttach(engine, id, ctx.query, tty, (b) => ctx.res.write(b), ctx.signal);
     ctx.res.end();
   }, async (ctx) => hijackAttach(engine, ctx));
+}
+
+/** SizeRw and SizeRootFs (the image's size plus the writable layer), as moby reports them with size=1. */
+async function sizes(engine: Engine, id: string, imageId: string, cache: Map<string, number>): Promise<{ SizeRw: number; SizeRootFs: number }> {
+  const rw = await engine.containers.sizeRw(id);
+  let img = cache.get(imageId);
+  if (img === undefined) {
+    img = await engine.images.inspect(imageId).then((i) => Number((i as { Size?: number }).Size ?? 0), () => 0);
+    cache.set(imageId, img);
+  }
+  return { SizeRw: rw, SizeRootFs: rw + img };
+}
+
+/**
+ * Resolves with the exit code the wait condition asks for, or undefined when the client went away. Like moby, a
+ * start that fails does not answer a pending waiter (the CLI reports the start error itself; an answer with the
+ * error would make it also log "Error waiting for container"): the waiter keeps waiting for a real exit, or for the
+ * removal of the container.
+ */
+function waitForExit(engine: Engine, id: string, condition: string, signal: AbortSignal): Promise<number | undefined> {
+  const svc = engine.containers;
+  const c = svc.get(id);
+  const first = svc.wait(id, condition); // throws (404, 400) before any header is out
+  const aborted = new Promise<undefined>((r) => signal.addEventListener('abort', () => r(undefined), { once: true }));
+  if (condition === 'removed' || (condition === 'not-running' && !c.rec.State.Running)) return Promise.race([first, aborted]);
+  const removed = svc.wait(id, 'removed');
+  const loop = async (): Promise<number | undefined> => {
+    let waiting = first;
+    for (;;) {
+      const finishedAt = c.rec.State.FinishedAt;
+      const code = await Promise.race([waiting, removed, aborted]);
+      if (code === undefined) return undefined;
+      if (!svc.find(id) || c.rec.State.FinishedAt !== finishedAt || c.rec.State.Running) return code;
+      waiting = svc.wait(id, 'next-exit'); // a failed start: no exit happened
+    }
+  };
+  return loop();
 }
 
 function encodeEntry(e: LogEntry, tty: boolean, timestamps: boolean): Buffer {

@@ -9,12 +9,21 @@ const IMAGE_FILTERS = ['dangling', 'label', 'before', 'since', 'reference', 'unt
 export function imageRoutes(r: Router, engine: Engine): void {
   const images = engine.images;
 
-  r.get('/images/json', async ({ res, query }) => {
-    sendJson(res, 200, await images.list({
+  r.get('/images/json', async ({ res, query, version }) => {
+    const list = (await images.list({
       all: boolParam(query, 'all'),
       digests: boolParam(query, 'digests'),
       filters: filtersParam(query, IMAGE_FILTERS),
-    }));
+    })) as Array<Record<string, unknown>>;
+    for (const img of list) {
+      // moby's per-version shapes: VirtualSize below 1.44, `<none>` placeholders for dangling images below 1.43.
+      if (version < 1.44) img['VirtualSize'] = img['Size'];
+      if (version < 1.43 && !(img['RepoTags'] as unknown[] | undefined)?.length && !(img['RepoDigests'] as unknown[] | undefined)?.length) {
+        img['RepoTags'] = ['<none>:<none>'];
+        img['RepoDigests'] = ['<none>@<none>'];
+      }
+    }
+    sendJson(res, 200, list);
   });
 
   r.post('/images/create', async ({ req, res, query }) => {
