@@ -20,7 +20,7 @@
  * bind-mounts /dev/null over /sys/fs/cgroup/unified/cgroup.controllers, so crun sees a pure v1 layout.
  */
 import { spawn } from 'node:child_process';
-import { watch, readFileSync, type FSWatcher } from 'node:fs';
+import { existsSync, watch, readFileSync, type FSWatcher } from 'node:fs';
 import { mkdir, readFile, readdir, rm, stat, chmod } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -211,6 +211,12 @@ export class ConmonRuntime {
       await chmod(wrapper, 0o755);
     }
     return wrapper;
+  }
+
+  /** Whether the runtime may have a container `id` (its state directory exists, or its root is not ours to know). */
+  private mayHoldState(h: RuntimeHandler, id: string): boolean {
+    if ((h.args ?? []).some((a) => a.startsWith('--root'))) return true;
+    return existsSync(join(this.rootFor(h), id));
   }
 
   private globalArgs(h: RuntimeHandler): string[] {
@@ -588,13 +594,18 @@ export class ConmonRuntime {
       const st = await this.loadState(id);
       if (!st) {
         // Nothing of ours; clear a half-created runtime container and a state dir without state.json (crash in create).
-        for (const h of this.handlers.values()) await this.runRuntime(h, ['delete', '--force', id], 'delete', true).catch(() => undefined);
+        // Only runtimes that hold state for it: a fresh container has none, and each call costs a process.
+        for (const h of this.handlers.values()) {
+          if (!this.mayHoldState(h, id)) continue;
+          await this.runRuntime(h, ['delete', '--force', id], 'delete', true).catch(() => undefined);
+        }
         await removeTree(this.dir(id));
         return;
       }
       const h = this.handler(st.runtime);
-      const cur = await this.state(id);
-      if (cur && (cur.status === 'running' || cur.status === 'paused') && !opts.force) {
+      // Only a plain delete needs the state (to refuse a live container); --force kills and deletes in one go.
+      const cur = opts.force ? undefined : await this.state(id);
+      if (cur && (cur.status === 'running' || cur.status === 'paused')) {
         throw new ConflictError(`cannot remove container ${id}: container is ${cur.status}: stop the container before removing or force remove`);
       }
       const r = await this.runRuntime(h, ['delete', ...(opts.force ? ['--force'] : []), id], 'delete', true);
@@ -616,7 +627,10 @@ export class ConmonRuntime {
   private async stopConmon(pid: number, startTime: number | undefined): Promise<void> {
     const start = startTime ?? processStartTime(pid);
     if (start === undefined) return;
-    for (let i = 0; i < 100 && isSameProcessAlive(pid, start); i++) await new Promise((r) => setTimeout(r, 50));
+    // conmon exits a moment after its container: poll quickly at first, then every 50 ms (5 s in all).
+    for (let waited = 0, step = 1; waited < 5000 && isSameProcessAlive(pid, start); waited += step, step = Math.min(step * 2, 50)) {
+      await new Promise((r) => setTimeout(r, step));
+    }
     if (isSameProcessAlive(pid, start)) {
       try {
         process.kill(pid, 'SIGKILL');
