@@ -152,9 +152,10 @@ const RFC3339_PAD = (ns: bigint): string => {
 };
 
 /** docker's prettyPrintEvent: `TIME TYPE ACTION ID (k=v, ...)`, attributes sorted by key. */
-export function prettyEvent(e: ApiEvent): string {
+export function prettyEvent(e: ApiEvent, exactTimeNano?: string): string {
   let out = '';
-  if (e.timeNano) out += `${RFC3339_PAD(BigInt(Math.round(e.timeNano)))} `;
+  if (exactTimeNano && exactTimeNano !== '0') out += `${RFC3339_PAD(BigInt(exactTimeNano))} `;
+  else if (e.timeNano) out += `${RFC3339_PAD(BigInt(Math.round(e.timeNano)))} `;
   else if (e.time) out += `${RFC3339_PAD(BigInt(e.time) * 1_000_000_000n)} `;
   out += `${e.Type} ${e.Action} ${e.Actor.ID}`;
   const attrs = e.Actor.Attributes ?? {};
@@ -200,8 +201,20 @@ async function runEvents(ctx: Ctx, flags: import('../flags.js').ParsedFlags): Pr
     },
   });
   try {
-    for await (const e of readJsonLines<ApiEvent>(res)) {
-      await write(ctx.stdout, tmpl ? tmpl.execute(messageOf(e)) + '\n' : prettyEvent(e));
+    let rest = '';
+    const dec = new TextDecoder();
+    for await (const chunk of res as AsyncIterable<Buffer>) {
+      rest += dec.decode(chunk, { stream: true });
+      let nl: number;
+      while ((nl = rest.indexOf('\n')) >= 0) {
+        const line = rest.slice(0, nl).trim();
+        rest = rest.slice(nl + 1);
+        if (!line) continue;
+        const e = JSON.parse(line) as ApiEvent;
+        // timeNano exceeds a double's precision: keep the digits as sent (Go decodes them exactly).
+        const exact = /"timeNano":\s*(\d+)/.exec(line)?.[1];
+        await write(ctx.stdout, tmpl ? tmpl.execute(messageOf(e)) + '\n' : prettyEvent(e, exact));
+      }
     }
   } finally {
     res.destroy();
