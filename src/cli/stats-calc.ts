@@ -108,7 +108,16 @@ export const STATS_HEADERS: Record<string, string> = {
   MemPerc: 'MEM %', NetIO: 'NET I/O', BlockIO: 'BLOCK I/O', PIDs: 'PIDS',
 };
 
-const pct = (v: number): string => `${v.toFixed(2)}%`;
+/** Go's strconv.FormatFloat(v, 'f', 2, 64): exact ties round half to even (JS's toFixed rounds them up). */
+export function goFixed2(v: number): string {
+  const exact = v.toFixed(20);
+  const m = /^(-?\d+)\.(\d\d)5(0+)$/.exec(exact);
+  if (!m) return v.toFixed(2);
+  const lastEven = Number(m[2]!.slice(-1)) % 2 === 0;
+  return lastEven ? `${m[1]}.${m[2]}` : v.toFixed(2);
+}
+
+const pct = (v: number): string => `${goFixed2(v)}%`;
 
 /** A `docker stats` row (docker's statsContext): string fields, keys in the order its JSON form has them. */
 export function statsRow(e: StatsEntry, trunc: boolean): Record<string, string> {

@@ -10,6 +10,8 @@ export interface ProcessCgroups {
   dirs: Map<string, string>;
 }
 
+const NOT_CONTROLLERS = new Set(['rw', 'ro', 'xattr', 'noprefix', 'clone_children', 'cpuset_v2_mode', 'nsdelegate', 'favordynmods', 'memory_localevents', 'memory_recursiveprot']);
+
 /** Parses /proc/self/mountinfo text into controller → mount point (v2 under key ""). Exported for tests. */
 export function parseCgroupMounts(mountinfo: string): Map<string, string> {
   const out = new Map<string, string>();
@@ -24,7 +26,7 @@ export function parseCgroupMounts(mountinfo: string): Map<string, string> {
       if (!out.has('')) out.set('', mountPoint);
     } else if (fsType === 'cgroup') {
       for (const opt of (post[2] ?? '').split(',')) {
-        if (opt === 'rw' || opt === 'ro' || opt.includes('=') || out.has(opt)) continue;
+        if (NOT_CONTROLLERS.has(opt) || opt.includes('=') || out.has(opt)) continue;
         out.set(opt, mountPoint);
       }
     }
