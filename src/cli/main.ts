@@ -12,6 +12,7 @@ const imageMod = () => import('./commands/image.js').then((m) => m.commands);
 const inspectMod = () => import('./commands/inspect.js').then((m) => m.commands);
 const logsMod = () => import('./commands/logs.js').then((m) => m.commands);
 const systemMod = () => import('./commands/system.js').then((m) => m.commands);
+const observeMod = () => import('./commands/observe.js').then((m) => m.commands);
 
 type Leaf = Omit<CommandSpec, 'name' | 'group'>;
 const L = {
@@ -39,6 +40,9 @@ const L = {
   inspect: { use: '[OPTIONS] NAME|ID [NAME|ID...]', short: 'Return low-level information on Docker objects', load: inspectMod, impl: 'inspect' },
   version: { use: '[OPTIONS]', short: 'Show the Docker version information', load: systemMod, impl: 'version' },
   info: { use: '[OPTIONS]', short: 'Display system-wide information', aliasLine: ['system info', 'info'], load: systemMod, impl: 'info' },
+  stats: { use: '[OPTIONS] [CONTAINER...]', short: 'Display a live stream of container(s) resource usage statistics', aliasLine: ['container stats', 'stats'], load: observeMod, impl: 'stats' },
+  events: { use: '[OPTIONS]', short: 'Get real time events from the server', aliasLine: ['system events', 'events'], load: observeMod, impl: 'events' },
+  port: { use: 'CONTAINER [PRIVATE_PORT[/PROTO]]', short: 'List port mappings or a specific mapping for the container', aliasLine: ['container port', 'port'], load: observeMod, impl: 'port' },
 } satisfies Record<string, Leaf>;
 
 const c = (name: string, leaf: Leaf, extra: Partial<CommandSpec> = {}): CommandSpec => ({ name, ...leaf, ...extra });
@@ -62,6 +66,7 @@ export const ROOT: CommandSpec = {
         c('ls', L.ps, { aliases: ['list', 'ps'] }), c('pause', L.pause), c('rename', L.rename), c('restart', L.restart),
         c('rm', L.rm, { aliases: ['remove'] }), c('run', L.run), c('start', L.start), c('stop', L.stop), c('top', L.top),
         c('unpause', L.unpause), c('wait', L.wait),
+        c('stats', L.stats), c('port', L.port),
       ],
     },
     {
@@ -73,11 +78,12 @@ export const ROOT: CommandSpec = {
     },
     {
       name: 'system', use: 'COMMAND', short: 'Manage Docker', group: 'management',
-      subcommands: [c('info', L.info)],
+      subcommands: [c('info', L.info), c('events', L.events)],
     },
     c('create', L.create), c('import', L.import), c('inspect', L.inspect), c('kill', L.kill), c('logs', L.logs),
     c('pause', L.pause), c('rename', L.rename), c('restart', L.restart), c('rm', L.rm), c('rmi', L.rmi),
     c('start', L.start), c('stop', L.stop), c('tag', L.tag), c('top', L.top), c('unpause', L.unpause), c('wait', L.wait),
+    c('stats', L.stats), c('events', L.events), c('port', L.port),
   ],
 };
 

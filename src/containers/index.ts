@@ -1,2 +1,4 @@
 export { ContainerService, readHostResolvConf, signalNumber, signalName, type ImageLookup, type CreateRequest, type ContainerRecord } from './service.js';
 export { makeSeccompProvider, loadDefaultProfile } from './seccomp.js';
+export { containerTop, parsePsOutput, validatePsArgs, type TopResult } from './top.js';
+export { statsStream, emptyStats, readStats, type StatsJson, type StatsTarget } from './stats.js';

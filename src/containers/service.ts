@@ -772,6 +772,11 @@ export class ContainerService {
     });
   }
 
+  /** Publishes a container event with Docker's standard attributes (labels, image, name) plus `extra`. */
+  containerEvent(ref: string, action: string, extra: Record<string, string> = {}): void {
+    this.emit(this.get(ref).rec, action, extra);
+  }
+
   /** Size of the writable layer, for `ps -s` and inspect size=1. */
   async sizeRw(ref: string): Promise<number> {
     return dirSize(join(this.dir, this.get(ref).rec.Id, 'upper'));

@@ -6,7 +6,7 @@ import { log, readJsonIfExists, writeJsonAtomic } from '../base/index.js';
 import { ImageService } from '../images/index.js';
 import { ContainerService, readHostResolvConf, makeSeccompProvider, loadDefaultProfile } from '../containers/index.js';
 import { ConmonRuntime } from '../runtime/index.js';
-import { EventBus } from '../events/index.js';
+import { EventBus, EventHistoryFile } from '../events/index.js';
 import type { DaemonConfig } from './config.js';
 import { acquireDataRootLock } from './lock.js';
 import { hostCapabilities, hostRlimits, resolveBinary } from './host.js';
@@ -16,6 +16,8 @@ export const BERTH_VERSION = '0.1.0';
 /** The composition root: builds every service from the configuration and owns their lifetimes. */
 export class Engine {
   readonly startedAt = new Date();
+  /** The persisted event history (flushed on close). */
+  eventHistory: EventHistoryFile | undefined;
   private constructor(
     readonly config: DaemonConfig,
     readonly events: EventBus,
@@ -49,7 +51,9 @@ export class Engine {
         handlers,
       });
       const late: { containers?: ContainerService } = {};
-      const events = new EventBus();
+      const eventHistory = new EventHistoryFile(join(config.dataRoot, 'events.jsonl'), 1024);
+      const events = new EventBus({ historySize: 1024, onPublish: (ev, ns) => eventHistory.append({ ev, ns }) });
+      events.restore(await eventHistory.load());
       const images = new ImageService({
         root: config.dataRoot,
         emit: (e) => events.publish({ Type: 'image', Action: e.action, Actor: { ID: e.id, Attributes: e.ref ? { name: e.ref } : {} } }),
@@ -79,6 +83,7 @@ export class Engine {
       late.containers = containers;
       await containers.restore();
       const engine = new Engine(config, events, images, containers, runtime, id, releaseLock);
+      engine.eventHistory = eventHistory;
       if (config.pidfile) await writeFile(config.pidfile, `${process.pid}\n`);
       return engine;
     } catch (err) {
@@ -90,6 +95,7 @@ export class Engine {
   /** Stops watchers; containers keep running (live restore). */
   async close(): Promise<void> {
     await this.containers.close();
+    await this.eventHistory?.flush();
     if (this.config.pidfile) await rm(this.config.pidfile, { force: true });
     await this.releaseLock();
   }

@@ -102,10 +102,27 @@ export class EventBus {
   private anchorWallNs = 0n;
   private anchorHr = 0n;
 
-  constructor(opts: { historySize?: number; maxQueued?: number; now?: () => bigint } = {}) {
+  private readonly onPublish: ((ev: Event, ns: bigint) => void) | undefined;
+
+  constructor(opts: { historySize?: number; maxQueued?: number; now?: () => bigint; onPublish?: (ev: Event, ns: bigint) => void } = {}) {
     this.historySize = opts.historySize ?? 1024;
     this.maxQueued = opts.maxQueued ?? 4096;
     if (opts.now) this.clock = opts.now;
+    this.onPublish = opts.onPublish;
+  }
+
+  get size(): number {
+    return this.historySize;
+  }
+
+  /** Puts persisted events (oldest first) back into the history, before any publish. */
+  restore(records: readonly { ns: bigint; ev: Event }[]): void {
+    for (const r of records) {
+      if (r.ns <= this.lastNs) continue;
+      this.history.push({ ev: r.ev, ns: r.ns });
+      this.lastNs = r.ns;
+    }
+    if (this.history.length > this.historySize) this.history.splice(0, this.history.length - this.historySize);
   }
 
   /** Wall clock in ns: anchored on Date.now() with process.hrtime for sub-ms resolution, re-anchored on jumps. */
@@ -138,6 +155,7 @@ export class EventBus {
     const s: Stamped = { ev, ns };
     this.history.push(s);
     if (this.history.length > this.historySize) this.history.splice(0, this.history.length - this.historySize);
+    this.onPublish?.(ev, ns);
     for (const sub of this.subscribers) sub.push(s);
     return ev;
   }

@@ -3,3 +3,4 @@ export * from './process.js';
 export * from './cgroup.js';
 export * from './securejoin.js';
 export * from './seqpacket.js';
+export * from './cgroup-files.js';
