@@ -12,6 +12,7 @@ const imageMod = () => import('./commands/image.js').then((m) => m.commands);
 const inspectMod = () => import('./commands/inspect.js').then((m) => m.commands);
 const logsMod = () => import('./commands/logs.js').then((m) => m.commands);
 const systemMod = () => import('./commands/system.js').then((m) => m.commands);
+const interactiveMod = () => import('./commands/interactive.js').then((m) => m.commands);
 
 type Leaf = Omit<CommandSpec, 'name' | 'group'>;
 const L = {
@@ -39,6 +40,8 @@ const L = {
   inspect: { use: '[OPTIONS] NAME|ID [NAME|ID...]', short: 'Return low-level information on Docker objects', load: inspectMod, impl: 'inspect' },
   version: { use: '[OPTIONS]', short: 'Show the Docker version information', load: systemMod, impl: 'version' },
   info: { use: '[OPTIONS]', short: 'Display system-wide information', aliasLine: ['system info', 'info'], load: systemMod, impl: 'info' },
+  attach: { use: '[OPTIONS] CONTAINER', short: 'Attach local standard input, output, and error streams to a running container', aliasLine: ['container attach', 'attach'], load: interactiveMod, impl: 'attach' },
+  exec: { use: '[OPTIONS] CONTAINER COMMAND [ARG...]', short: 'Execute a command in a running container', aliasLine: ['container exec', 'exec'], load: interactiveMod, impl: 'exec' },
 } satisfies Record<string, Leaf>;
 
 const c = (name: string, leaf: Leaf, extra: Partial<CommandSpec> = {}): CommandSpec => ({ name, ...leaf, ...extra });
@@ -50,6 +53,7 @@ export const ROOT: CommandSpec = {
   short: 'A self-sufficient runtime for containers',
   subcommands: [
     c('run', L.run, { group: 'common' }),
+    c('exec', L.exec, { group: 'common' }),
     c('ps', L.ps, { group: 'common' }),
     c('pull', L.pull, { group: 'common' }),
     c('images', L.images, { group: 'common' }),
@@ -58,7 +62,7 @@ export const ROOT: CommandSpec = {
     {
       name: 'container', use: 'COMMAND', short: 'Manage containers', group: 'management',
       subcommands: [
-        c('create', L.create), c('inspect', L.containerInspect), c('kill', L.kill), c('logs', L.logs),
+        c('attach', L.attach), c('create', L.create), c('exec', L.exec), c('inspect', L.containerInspect), c('kill', L.kill), c('logs', L.logs),
         c('ls', L.ps, { aliases: ['list', 'ps'] }), c('pause', L.pause), c('rename', L.rename), c('restart', L.restart),
         c('rm', L.rm, { aliases: ['remove'] }), c('run', L.run), c('start', L.start), c('stop', L.stop), c('top', L.top),
         c('unpause', L.unpause), c('wait', L.wait),
@@ -75,7 +79,7 @@ export const ROOT: CommandSpec = {
       name: 'system', use: 'COMMAND', short: 'Manage Docker', group: 'management',
       subcommands: [c('info', L.info)],
     },
-    c('create', L.create), c('import', L.import), c('inspect', L.inspect), c('kill', L.kill), c('logs', L.logs),
+    c('attach', L.attach), c('create', L.create), c('import', L.import), c('inspect', L.inspect), c('kill', L.kill), c('logs', L.logs),
     c('pause', L.pause), c('rename', L.rename), c('restart', L.restart), c('rm', L.rm), c('rmi', L.rmi),
     c('start', L.start), c('stop', L.stop), c('tag', L.tag), c('top', L.top), c('unpause', L.unpause), c('wait', L.wait),
   ],

@@ -10,7 +10,7 @@ import { join, posix } from 'node:path';
 import { ConflictError, InvalidArgumentError, NotFoundError, errorMessage, log } from '../base/index.js';
 import { ExecStartError, spawnExec, type ConmonRuntime, type ExecHandle } from '../runtime/index.js';
 import type { EventBus } from '../events/index.js';
-import type { ContainerRecord } from './service.js';
+import type { ContainerConfig, HostConfig } from './docker-types.js';
 import { resolveUser } from './user.js';
 
 export interface ExecCreateBody {
@@ -26,6 +26,16 @@ export interface ExecCreateBody {
   User?: string;
   WorkingDir?: string;
 }
+
+/** The parts of a container record an exec needs (service.ts's ContainerRecord fits). */
+export interface ExecTarget {
+  Id: string;
+  Name: string;
+  Config: ContainerConfig;
+  HostConfig: HostConfig;
+  State: { Running: boolean; Paused: boolean; Restarting: boolean };
+}
+type ContainerRecord = ExecTarget;
 
 export interface ExecManagerOptions {
   runtime: ConmonRuntime;
