@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { DetachKeyMatcher, parseDetachKeys, DEFAULT_DETACH_KEYS } from './detach-keys.js';
 
-test('parseDetachKeys: docker spellings', () => {
+void test('parseDetachKeys: docker spellings', () => {
   assert.deepEqual([...parseDetachKeys(DEFAULT_DETACH_KEYS)], [16, 17]);
   assert.deepEqual([...parseDetachKeys('ctrl-@,a,ctrl-_,ctrl-[')], [0, 97, 31, 27]);
   assert.deepEqual([...parseDetachKeys('ctrl-\\')], [28]);
@@ -11,7 +11,7 @@ test('parseDetachKeys: docker spellings', () => {
   assert.throws(() => parseDetachKeys('a,,b'), /Invalid detach keys/);
 });
 
-test('DetachKeyMatcher: passes data, detaches on the sequence, releases a broken prefix', () => {
+void test('DetachKeyMatcher: passes data, detaches on the sequence, releases a broken prefix', () => {
   const m = new DetachKeyMatcher(parseDetachKeys('ctrl-p,ctrl-q'));
   assert.deepEqual(m.push(Buffer.from('ls\r')), { data: Buffer.from('ls\r'), detached: false });
   // A prefix split across chunks is held, then completes.
@@ -28,7 +28,7 @@ test('DetachKeyMatcher: passes data, detaches on the sequence, releases a broken
   assert.deepEqual(m3.flush(), Buffer.from([16]));
 });
 
-test('DetachKeyMatcher: single key and empty sequence', () => {
+void test('DetachKeyMatcher: single key and empty sequence', () => {
   const one = new DetachKeyMatcher(parseDetachKeys('ctrl-x'));
   assert.deepEqual(one.push(Buffer.from([0x61, 24, 0x62])), { data: Buffer.from('a'), detached: true });
   const none = new DetachKeyMatcher(Buffer.alloc(0));
