@@ -259,7 +259,7 @@ async function plainAttach(engine: Engine, ctx: RequestContext): Promise<void> {
 /** GET /containers/{id}/attach/ws: the raw stream over websocket messages (binary frames; text below 1.42). */
 async function websocketAttach(engine: Engine, ctx: UpgradeContext): Promise<void> {
   const id = ctx.params['id']!;
-  const rec = engine.containers.get(id).rec;
+  engine.containers.get(id); // 404 before the handshake
   detachKeysFor(engine, ctx.query.get('detachKeys'));
   const accept = acceptWebsocket(ctx.req);
   const ws = new WebsocketConnection(ctx.socket, ctx.head, ctx.version >= 1.42 ? 'binary' : 'text');
@@ -268,7 +268,6 @@ async function websocketAttach(engine: Engine, ctx: UpgradeContext): Promise<voi
   await runAttach(engine, { id, query, version: ctx.version, signal: ctx.signal }, ws.output, { socket: ws.input, rest: Buffer.alloc(0) }, () => {
     ctx.socket.write(accept);
   });
-  void rec;
   ws.close();
 }
 
