@@ -6,6 +6,7 @@ import { systemRoutes } from './routes/system.js';
 import { containerRoutes } from './routes/containers.js';
 import { imageRoutes } from './routes/images.js';
 import { observeRoutes } from './routes/observe.js';
+import { streamRoutes } from './routes/streams.js';
 
 export { API_VERSION, MIN_API_VERSION } from './server.js';
 
@@ -16,5 +17,6 @@ export function createEngineApi(engine: Engine, version: string): Server {
   containerRoutes(router, engine);
   imageRoutes(router, engine);
   observeRoutes(router, engine);
+  streamRoutes(router, engine);
   return createApiServer(router, { version });
 }

@@ -13,6 +13,7 @@ const inspectMod = () => import('./commands/inspect.js').then((m) => m.commands)
 const logsMod = () => import('./commands/logs.js').then((m) => m.commands);
 const systemMod = () => import('./commands/system.js').then((m) => m.commands);
 const observeMod = () => import('./commands/observe.js').then((m) => m.commands);
+const interactiveMod = () => import('./commands/interactive.js').then((m) => m.commands);
 
 type Leaf = Omit<CommandSpec, 'name' | 'group'>;
 const L = {
@@ -43,6 +44,8 @@ const L = {
   stats: { use: '[OPTIONS] [CONTAINER...]', short: 'Display a live stream of container(s) resource usage statistics', aliasLine: ['container stats', 'stats'], load: observeMod, impl: 'stats' },
   events: { use: '[OPTIONS]', short: 'Get real time events from the server', aliasLine: ['system events', 'events'], load: observeMod, impl: 'events' },
   port: { use: 'CONTAINER [PRIVATE_PORT[/PROTO]]', short: 'List port mappings or a specific mapping for the container', aliasLine: ['container port', 'port'], load: observeMod, impl: 'port' },
+  attach: { use: '[OPTIONS] CONTAINER', short: 'Attach local standard input, output, and error streams to a running container', aliasLine: ['container attach', 'attach'], load: interactiveMod, impl: 'attach' },
+  exec: { use: '[OPTIONS] CONTAINER COMMAND [ARG...]', short: 'Execute a command in a running container', aliasLine: ['container exec', 'exec'], load: interactiveMod, impl: 'exec' },
 } satisfies Record<string, Leaf>;
 
 const c = (name: string, leaf: Leaf, extra: Partial<CommandSpec> = {}): CommandSpec => ({ name, ...leaf, ...extra });
@@ -54,6 +57,7 @@ export const ROOT: CommandSpec = {
   short: 'A self-sufficient runtime for containers',
   subcommands: [
     c('run', L.run, { group: 'common' }),
+    c('exec', L.exec, { group: 'common' }),
     c('ps', L.ps, { group: 'common' }),
     c('pull', L.pull, { group: 'common' }),
     c('images', L.images, { group: 'common' }),
@@ -62,7 +66,7 @@ export const ROOT: CommandSpec = {
     {
       name: 'container', use: 'COMMAND', short: 'Manage containers', group: 'management',
       subcommands: [
-        c('create', L.create), c('inspect', L.containerInspect), c('kill', L.kill), c('logs', L.logs),
+        c('attach', L.attach), c('create', L.create), c('exec', L.exec), c('inspect', L.containerInspect), c('kill', L.kill), c('logs', L.logs),
         c('ls', L.ps, { aliases: ['list', 'ps'] }), c('pause', L.pause), c('rename', L.rename), c('restart', L.restart),
         c('rm', L.rm, { aliases: ['remove'] }), c('run', L.run), c('start', L.start), c('stop', L.stop), c('top', L.top),
         c('unpause', L.unpause), c('wait', L.wait),
@@ -80,7 +84,7 @@ export const ROOT: CommandSpec = {
       name: 'system', use: 'COMMAND', short: 'Manage Docker', group: 'management',
       subcommands: [c('info', L.info), c('events', L.events)],
     },
-    c('create', L.create), c('import', L.import), c('inspect', L.inspect), c('kill', L.kill), c('logs', L.logs),
+    c('attach', L.attach), c('create', L.create), c('import', L.import), c('inspect', L.inspect), c('kill', L.kill), c('logs', L.logs),
     c('pause', L.pause), c('rename', L.rename), c('restart', L.restart), c('rm', L.rm), c('rmi', L.rmi),
     c('start', L.start), c('stop', L.stop), c('tag', L.tag), c('top', L.top), c('unpause', L.unpause), c('wait', L.wait),
     c('stats', L.stats), c('events', L.events), c('port', L.port),

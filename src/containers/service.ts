@@ -6,7 +6,7 @@ import {
   errorMessage, log, readJsonIfExists, removeTree, writeJsonAtomic, writeFileAtomic,
 } from '../base/index.js';
 import type { ConmonRuntime, ExitInfo } from '../runtime/index.js';
-import { mountOverlay, unmount } from '../sys/index.js';
+import { mountOverlay, unmount, SeqpacketSocket } from '../sys/index.js';
 import { LogPump, parseSize, readLogs, type LogEntry } from '../logs/index.js';
 import type { EventBus } from '../events/index.js';
 import type { ContainerConfig, HostConfig, ImageRuntimeConfig } from './docker-types.js';
@@ -18,6 +18,8 @@ import { buildHostsFile, buildResolvConf, buildHostnameFile } from './etc-files.
 import type { OciSeccomp } from './seccomp.js';
 import { isValidName, randomName } from './names.js';
 import { statusString } from './status.js';
+import { AttachPoint, type AttachSession, type OutputListener } from './attach-point.js';
+import { ExecManager } from './exec.js';
 
 /** What the container service needs from the image service (wired by the engine). */
 export interface ImageLookup {
@@ -80,6 +82,8 @@ class Container {
   private endRun: (() => void) | undefined;
   stopping = false;
   restartTimer: NodeJS.Timeout | undefined;
+  /** The daemon's connection to conmon's attach socket (stdin, live output) for the current run. */
+  readonly attach = new AttachPoint();
   constructor(public rec: ContainerRecord) {}
 
   beginRun(): void {
@@ -98,9 +102,18 @@ export class ContainerService {
   private readonly byName = new Map<string, string>();
   private readonly lock = new KeyedMutex();
   private readonly dir: string;
+  readonly execs: ExecManager;
 
   constructor(private readonly o: ContainerServiceOptions) {
     this.dir = join(o.root, 'containers');
+    this.execs = new ExecManager({
+      runtime: o.runtime,
+      events: o.events,
+      hostCapabilities: o.hostCapabilities,
+      find: (ref) => this.get(ref).rec,
+      rootfs: (id) => join(this.dir, id, 'rootfs'),
+      bundle: (id) => join(o.execRoot, 'bundles', id),
+    });
   }
 
   // ---------------------------------------------------------------- lookup
@@ -278,7 +291,12 @@ export class ContainerService {
         runtime: rec.HostConfig.Runtime ?? this.o.defaultRuntime,
         logPath: join(cdir, 'container.log'),
         logSizeMax: Math.max(8 * 1024 * 1024, (maxSize ?? 0) * 2),
+        openStdin: !!rec.Config.OpenStdin,
+        terminal: !!rec.Config.Tty,
+        // Only a StdinOnce, non-TTY container gets its stdin closed (by an attach session ending its input).
+        leaveStdinOpen: !(rec.Config.StdinOnce && !rec.Config.Tty),
       });
+      await this.connectAttach(c);
       await this.o.runtime.start(id);
       Object.assign(rec.State, {
         Status: 'running', Running: true, Paused: false, Restarting: false, OOMKilled: false, Dead: false,
@@ -292,6 +310,8 @@ export class ContainerService {
       rec.State.Error = msg;
       rec.State.ExitCode = /executable file not found|no such file or directory/.test(msg) ? 127 : /permission denied|is a directory/.test(msg) ? 126 : 128;
       await this.o.runtime.delete(id, { force: true }).catch(() => undefined);
+      c.attach.close();
+      c.attach.abandon();
       await c.pump?.stop().catch(() => undefined);
       c.pump = undefined;
       c.finishRun();
@@ -540,6 +560,8 @@ export class ContainerService {
       this.byId.delete(rec.Id);
       this.byName.delete(rec.Name.slice(1));
       this.emit(rec, 'destroy');
+      c.attach.abandon();
+      this.execs.forget(rec.Id);
       for (const l of c.removeListeners) l(rec.State.ExitCode);
       c.removeListeners.clear();
       c.finishRun();
@@ -605,6 +627,36 @@ export class ContainerService {
     }
   }
 
+  /** Connects the daemon to conmon's attach socket of the container's current run (never fatal). */
+  private async connectAttach(c: Container): Promise<void> {
+    try {
+      const sock = SeqpacketSocket.connect(await this.o.runtime.attachSocketPath(c.rec.Id));
+      sock.on('error', () => undefined);
+      c.attach.connect(sock);
+    } catch (err) {
+      log.warn('cannot connect to the container attach socket', { id: c.rec.Id, error: errorMessage(err) });
+    }
+  }
+
+  /**
+   * An attach session on the container's live streams (stdin, stdout/stderr as conmon sees them). Before the
+   * container starts, the session waits for the next run. Refused on a paused or restarting container, as moby.
+   */
+  attachSession(ref: string, onOutput: OutputListener, signal: AbortSignal): AttachSession {
+    const c = this.get(ref);
+    if (c.rec.State.Paused) throw new ConflictError(`container ${c.rec.Id} is paused, unpause the container before attach`);
+    if (c.rec.State.Restarting) throw new ConflictError(`cannot attach to a restarting container`);
+    return c.attach.session(onOutput, signal);
+  }
+
+  /** Resizes the container's TTY (POST /containers/{id}/resize). */
+  async resize(ref: string, height: number, width: number): Promise<void> {
+    const c = this.get(ref);
+    if (!c.rec.State.Running) throw new ConflictError(`Container ${c.rec.Id} is not running`);
+    if (!c.rec.Config.Tty) return;
+    await this.o.runtime.resize(c.rec.Id, height, width);
+  }
+
   // ---------------------------------------------------------------- listing and inspect
 
   list(opts: { all?: boolean; limit?: number; size?: boolean; filters?: Record<string, string[]> }): object[] {
@@ -655,7 +707,7 @@ export class ContainerService {
       MountLabel: '',
       ProcessLabel: '',
       AppArmorProfile: '',
-      ExecIDs: null,
+      ExecIDs: this.execs.idsOf(r.Id),
       HostConfig: r.HostConfig,
       GraphDriver: {
         Name: 'overlay2',
@@ -734,6 +786,7 @@ export class ContainerService {
       rec.State.Paused = state.status === 'paused';
       rec.State.Status = state.status;
       await this.persist(rec);
+      await this.connectAttach(c);
       this.watchExit(c);
       log.info('reattached to running container', { id: rec.Id });
       return;
@@ -755,6 +808,7 @@ export class ContainerService {
   /** Stops watchers and log pumps (containers keep running). */
   async close(): Promise<void> {
     for (const c of this.byId.values()) {
+      c.attach.close();
       c.exitWatch?.abort();
       await c.pump?.stop().catch(() => undefined);
       c.pump = undefined;
@@ -772,9 +826,13 @@ export class ContainerService {
     });
   }
 
-  /** Publishes a container event with Docker's standard attributes (labels, image, name) plus `extra`. */
+  /**
+   * Publishes a container event (top, attach, detach...) on behalf of the API, with Docker's standard attributes
+   * (labels, image, name) plus `extra`; nothing when the container is gone meanwhile.
+   */
   containerEvent(ref: string, action: string, extra: Record<string, string> = {}): void {
-    this.emit(this.get(ref).rec, action, extra);
+    const c = this.find(ref);
+    if (c) this.emit(c.rec, action, extra);
   }
 
   /** Size of the writable layer, for `ps -s` and inspect size=1. */

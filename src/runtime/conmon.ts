@@ -51,6 +51,7 @@ import {
   removeCgroup,
 } from '../sys/index.js';
 import { parseSignal } from './signals.js';
+import { writeControl } from './control.js';
 
 export interface RuntimeHandler {
   name: string;
@@ -71,7 +72,12 @@ export interface CreateOptions {
   openStdin?: boolean;
   /** Reserved for TTY (later); conmon -t. */
   terminal?: boolean;
+  /** conmon --leave-stdin-open: the end of an attach connection does not close the container's stdin. */
+  leaveStdinOpen?: boolean;
 }
+
+/** See ConmonRuntime.execContext; `dir` is the container's state directory (execs live under dir/exec/). */
+export interface ExecContext { id: string; conmonPath: string; runtimePath: string; globalArgs: string[]; bundle: string; dir: string }
 
 export interface ExitInfo {
   exitCode: number;
@@ -310,6 +316,7 @@ export class ConmonRuntime {
     if (opts.logSizeMax !== undefined && opts.logSizeMax > 0) args.push('--log-size-max', String(opts.logSizeMax));
     if (opts.openStdin) args.push('-i');
     if (opts.terminal) args.push('-t');
+    if (opts.openStdin && opts.leaveStdinOpen) args.push('--leave-stdin-open');
 
     const env: NodeJS.ProcessEnv = { ...process.env, _OCI_SYNCPIPE: '3' };
     delete env._OCI_STARTPIPE;
@@ -642,6 +649,23 @@ export class ConmonRuntime {
 
   private async removeBundleArtifacts(bundle: string): Promise<void> {
     for (const f of CONMON_BUNDLE_FILES) await rm(join(bundle, f), { force: true }).catch(() => undefined);
+  }
+
+  /** conmon's attach socket (SOCK_SEQPACKET) of a created container: in its bundle. */
+  async attachSocketPath(id: string): Promise<string> {
+    return join((await this.mustLoad(id)).bundle, 'attach');
+  }
+
+  /** Resizes the container's terminal through conmon's control FIFO. */
+  async resize(id: string, height: number, width: number): Promise<void> {
+    await writeControl(join((await this.mustLoad(id)).bundle, 'ctl'), height, width);
+  }
+
+  /** What an exec needs to run the runtime of container `id`: its program, global args and the container's bundle. */
+  async execContext(id: string): Promise<ExecContext> {
+    const st = await this.mustLoad(id);
+    const h = this.handler(st.runtime);
+    return { id, conmonPath: this.conmonPath, runtimePath: await this.runtimePath(h), globalArgs: this.globalArgs(h), bundle: st.bundle, dir: this.dir(id) };
   }
 
   async list(): Promise<string[]> {

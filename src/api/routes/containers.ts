@@ -1,11 +1,10 @@
 import type { ServerResponse } from 'node:http';
-import type { Duplex } from 'node:stream';
 import { InvalidArgumentError } from '../../base/index.js';
 import type { Engine } from '../../engine/index.js';
 import { frame, type LogEntry } from '../../logs/index.js';
-import type { Router, UpgradeContext } from '../router.js';
+import type { Router } from '../router.js';
 import { boolParam, filtersParam, intParam, readJsonBody } from '../params.js';
-import { sendJson, startStream, commonHeaders } from '../server.js';
+import { sendJson, startStream } from '../server.js';
 import { parseTimestampNs } from '../timestamps.js';
 import type { CreateRequest } from '../../containers/index.js';
 import { checkGoType, CONTAINER_CREATE_BODY } from '../validate.js';
@@ -129,16 +128,7 @@ export function containerRoutes(r: Router, engine: Engine): void {
     res.end();
   });
 
-  r.post('/containers/{id}/attach', async (ctx) => {
-    // The plain (non-upgrade) attach: the stream goes on the HTTP response.
-    const id = ctx.params['id']!;
-    const c = svc.get(id);
-    const tty = !!c.rec.Config.Tty;
-    ctx.res.writeHead(200, { 'Content-Type': tty || ctx.version < 1.42 ? RAW : MULTIPLEXED });
-    ctx.res.flushHeaders();
-    await pumpAttach(engine, id, ctx.query, tty, (b) => ctx.res.write(b), ctx.signal);
-    ctx.res.end();
-  }, async (ctx) => hijackAttach(engine, ctx));
+  // attach, resize and exec: streams.ts
 }
 
 /** SizeRw and SizeRootFs (the image's size plus the writable layer), as moby reports them with size=1. */
@@ -189,32 +179,4 @@ function drained(res: ServerResponse): Promise<void> {
     res.once('drain', done);
     res.once('close', done);
   });
-}
-
-async function pumpAttach(engine: Engine, id: string, query: URLSearchParams, tty: boolean, write: (b: Buffer) => void, signal: AbortSignal): Promise<void> {
-  const svc = engine.containers;
-  const wantOut = boolParam(query, 'stdout');
-  const wantErr = boolParam(query, 'stderr');
-  const want = (e: LogEntry): boolean => (e.stream === 'stdout' ? wantOut : wantErr);
-  if (boolParam(query, 'logs')) {
-    for await (const e of svc.logs(id, { follow: false, stdout: wantOut, stderr: wantErr, signal })) write(encodeEntry(e, tty, false));
-  }
-  if (boolParam(query, 'stream')) {
-    await svc.attachOutput(id, (e) => { if (want(e)) write(encodeEntry(e, tty, false)); }, signal);
-  }
-}
-
-async function hijackAttach(engine: Engine, ctx: UpgradeContext): Promise<void> {
-  const id = ctx.params['id']!;
-  const c = engine.containers.get(id);
-  const tty = !!c.rec.Config.Tty;
-  const socket: Duplex = ctx.socket;
-  // Bytes after the request body would be stdin; stdin is not wired to the container yet, so we drain them.
-  socket.on('data', () => undefined);
-  socket.on('error', () => undefined);
-  const headers = { ...commonHeaders({ version: '0.1.0' }), 'Content-Type': tty || ctx.version < 1.42 ? RAW : MULTIPLEXED, Connection: 'Upgrade', Upgrade: 'tcp' };
-  socket.write(`HTTP/1.1 101 UPGRADED\r\n${Object.entries(headers).map(([k, v]) => `${k}: ${v}\r\n`).join('')}\r\n`);
-  engine.events.publish({ Type: 'container', Action: 'attach', Actor: { ID: c.rec.Id, Attributes: { ...(c.rec.Config.Labels ?? {}), image: c.rec.Config.Image ?? '', name: c.rec.Name.slice(1) } }, from: c.rec.Config.Image ?? '' });
-  await pumpAttach(engine, id, ctx.query, tty, (b) => { if (!socket.destroyed) socket.write(b); }, ctx.signal);
-  if (!socket.destroyed) socket.end();
 }

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import { DEFAULT_DETACH_KEYS, DetachKeyMatcher, parseDetachKeys } from '../../base/index.js';
 import { demuxStream, copyStream, type EngineClient, type HijackedConnection } from '../../client/index.js';
 import type { Ctx } from '../command.js';
 import { StatusError, errorText } from '../errors.js';
@@ -24,7 +25,7 @@ export function attachContainer(client: EngineClient, id: string, o: AttachOptio
 }
 
 /** Sends the wait request and resolves once its headers arrived (the CLI must not start before that). */
-export async function waitHeaders(client: EngineClient, id: string, condition: string | undefined): Promise<{ status: Promise<number> }> {
+export async function waitHeaders(client: EngineClient, id: string, condition: string | undefined): Promise<{ status: Promise<number>; cancel(): void }> {
   const res: IncomingMessage = await client.request('POST', `/containers/${enc(id)}/wait`, { query: { condition } });
   const status = (async () => {
     const chunks: Buffer[] = [];
@@ -35,27 +36,61 @@ export async function waitHeaders(client: EngineClient, id: string, condition: s
     if (r.Error?.Message) throw new Error(r.Error.Message);
     return r.StatusCode;
   })();
-  return { status };
+  return { status, cancel: () => res.destroy() };
 }
 
-/** Pumps the hijacked stream to the CLI's stdout/stderr and stdin to it; resolves when the output ends. */
+/** The user typed the detach sequence (docker's term.EscapeError). */
+export class DetachedError extends Error {
+  constructor() {
+    super('read escape sequence');
+    this.name = 'DetachedError';
+  }
+}
+
+function detachMatcher(keys: string | undefined): DetachKeyMatcher {
+  try {
+    return new DetachKeyMatcher(parseDetachKeys(keys || DEFAULT_DETACH_KEYS));
+  } catch {
+    return new DetachKeyMatcher(parseDetachKeys(DEFAULT_DETACH_KEYS));
+  }
+}
+
+/**
+ * Pumps the hijacked stream to the CLI's stdout/stderr and stdin to it; resolves when the output ends, rejects
+ * with DetachedError when the user typed the detach keys (TTY only, as docker's escape proxy).
+ */
 export function pumpStreams(ctx: Ctx, conn: HijackedConnection, o: AttachOptions): Promise<void> {
   const { socket } = conn;
   if (conn.head.length) socket.unshift(conn.head);
+  let onDetach: (() => void) | undefined;
+  const detached = new Promise<never>((_, reject) => (onDetach = () => reject(new DetachedError())));
+  detached.catch(() => undefined);
   if (o.stdin) {
-    const onData = (b: Buffer) => { if (!socket.destroyed) socket.write(b); };
+    const matcher = o.tty ? detachMatcher(o.detachKeys) : undefined;
+    const stop = (): void => { ctx.stdin.off('data', onData); ctx.stdin.pause(); };
+    const onData = (b: Buffer) => {
+      if (socket.destroyed) return;
+      if (!matcher) { socket.write(b); return; }
+      const r = matcher.push(b);
+      if (r.data.length) socket.write(r.data);
+      if (r.detached) {
+        stop();
+        socket.destroy();
+        onDetach?.();
+      }
+    };
     ctx.stdin.on('data', onData);
     ctx.stdin.once('end', () => { if (!socket.destroyed) socket.end(); });
-    socket.once('close', () => { ctx.stdin.off('data', onData); ctx.stdin.pause(); });
+    socket.once('close', stop);
   } else {
     // No stdin: half-close right away; output keeps flowing (docker's CloseWrite).
     socket.end();
   }
   const out = o.tty ? copyStream(socket, ctx.stdout) : demuxStream(socket, ctx.stdout, ctx.stderr);
-  return out.catch((err: unknown) => {
-    if ((err as { code?: string })?.code === 'ECONNRESET') return;
+  return Promise.race([out.catch((err: unknown) => {
+    if ((err as { code?: string })?.code === 'ECONNRESET' || (err as { code?: string })?.code === 'ERR_STREAM_PREMATURE_CLOSE') return;
     throw err;
-  });
+  }), detached]);
 }
 
 /** Installs signal forwarding (POST /kill?signal=INT); returns the uninstaller. */
@@ -106,8 +141,11 @@ export async function attachedRun(ctx: Ctx, id: string, o: AttachedRunOptions): 
   const client = ctx.client();
   const conn = await attachContainer(client, id, o);
   let statusP: Promise<number>;
+  let cancelWait = (): void => undefined;
   try {
-    statusP = (await waitHeaders(client, id, o.waitCondition)).status;
+    const w = await waitHeaders(client, id, o.waitCondition);
+    statusP = w.status;
+    cancelWait = w.cancel;
   } catch (err) {
     conn.socket.destroy();
     throw err;
@@ -128,6 +166,11 @@ export async function attachedRun(ctx: Ctx, id: string, o: AttachedRunOptions): 
     try {
       await output;
     } catch (err) {
+      if (err instanceof DetachedError) {
+        // docker run/start: the detach sequence ends the CLI quietly with 0; the container keeps running.
+        cancelWait();
+        return 0;
+      }
       await ctx.stderr.write(`Error: ${errorText(err)}\n`);
     }
     if (o.stdin) ctx.stdin.pause();
