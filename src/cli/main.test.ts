@@ -147,7 +147,7 @@ void test('ps, rm, inspect fallback, daemon errors', async () => {
     r = await berth(['inspect', 'zzz'], d.host);
     assert.equal(r.code, 1);
     assert.equal(r.stdout, '[]\n');
-    assert.equal(r.stderr, 'No such object: zzz\n');
+    assert.equal(r.stderr, 'Error: No such object: zzz\n');
   } finally { await d.close(); }
 });
 

@@ -135,7 +135,7 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
     try {
       g = parseFlags(args, GLOBAL_FLAGS, { interspersed: false });
     } catch (err) {
-      if (err instanceof FlagError) throw new StatusError(125, `${err.message}\n\nUsage:  berth [OPTIONS] COMMAND\n\nRun 'berth --help' for more information`);
+      if (err instanceof FlagError) throw new StatusError(125, `${err.message}\n\nUsage:  berth [OPTIONS] COMMAND [ARG...]\n\nRun 'berth --help' for more information`);
       throw err;
     }
     if (g.flags.bool('version')) { await write(io2.stdout, `berth version ${BERTH_CLI_VERSION}\n`); return 0; }
@@ -155,7 +155,8 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
       const next = spec.subcommands.find((s) => s.name === name || s.aliases?.includes(name));
       if (!next) {
         if (name.startsWith('-') && spec !== ROOT) break;
-        throw new StatusError(1, `berth: unknown command: ${path} ${name}\n\nRun '${path} --help' for more information`);
+        const usage = spec === ROOT ? '' : `\n\nUsage:  ${path}`;
+        throw new StatusError(1, `berth: unknown command: ${path} ${name}${usage}\n\nRun '${path} --help' for more information`);
       }
       spec = next;
       path += ` ${next.name}`;
@@ -164,7 +165,9 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
     if (spec.subcommands) {
       const onlyHelp = rest.length === 0 || rest.every((a) => a === '--help' || a === '-h');
       if (onlyHelp) { await write(io2.stdout, groupHelp(path, spec)); return 0; }
-      throw new StatusError(125, `unknown flag: ${rest[0]}\n\nUsage:  ${path} COMMAND\n\nRun '${path} --help' for more information`);
+      let msg = `unknown flag: ${rest[0]}`;
+      try { parseFlags(rest, []); } catch (err) { if (err instanceof FlagError) msg = err.message; }
+      throw new StatusError(125, `${msg}\n\nUsage:  ${path}\n\nRun '${path} --help' for more information`);
     }
     const impl: CommandImpl | undefined = (await spec.load!())[spec.impl!];
     if (!impl) throw new Error(`internal error: no implementation for ${path}`);
@@ -177,7 +180,7 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
     }
     if (parsed.help) { await write(io2.stdout, leafHelp(path, spec, impl)); return 0; }
     const argErr = checkArgs(path, impl.args, parsed.args.length);
-    if (argErr) throw new StatusError(1, `berth: ${argErr}\n\nUsage:  ${useLine(path, spec)}\n\nSee '${path} --help' for more information`);
+    if (argErr) throw new StatusError(1, `berth: ${argErr.text}\n\nUsage:  ${useLine(path, spec)}\n\n${argErr.see ? 'See' : 'Run'} '${path} --help' for more information`);
 
     const host = resolveHost(hosts[0], io2.env);
     const ctx: Ctx = {

@@ -48,8 +48,8 @@ export const commands: Record<string, CommandImpl> = {
   start: {
     flags: [
       { name: 'attach', short: 'a', kind: 'bool', usage: 'Attach STDOUT/STDERR and forward signals' },
-      { name: 'checkpoint', kind: 'string', usage: 'Restore from this checkpoint' },
-      { name: 'checkpoint-dir', kind: 'string', usage: 'Use a custom checkpoint storage directory' },
+      { name: 'checkpoint', kind: 'string', usage: 'Restore from this checkpoint', hidden: true },
+      { name: 'checkpoint-dir', kind: 'string', usage: 'Use a custom checkpoint storage directory', hidden: true },
       { name: 'detach-keys', kind: 'string', usage: 'Override the key sequence for detaching a container' },
       { name: 'interactive', short: 'i', kind: 'bool', usage: "Attach container's STDIN" },
     ],
@@ -152,7 +152,13 @@ export const commands: Record<string, CommandImpl> = {
       const oldName = args[0]!.trim();
       const newName = args[1]!.trim();
       if (!oldName || !newName) throw new StatusError(1, 'Error: Neither old nor new names may be empty');
-      await ctx.client().call('POST', `/containers/${enc(oldName)}/rename`, { query: { name: newName } });
+      try {
+        await ctx.client().call('POST', `/containers/${enc(oldName)}/rename`, { query: { name: newName } });
+      } catch (err) {
+        if (!(err instanceof ApiError)) throw err;
+        await write(ctx.stderr, `${errorText(err)}\n`);
+        throw new StatusError(1, `Error: failed to rename container named ${oldName}`);
+      }
       return 0;
     },
   },
