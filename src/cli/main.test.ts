@@ -171,7 +171,7 @@ void test('usage errors, help and connection errors', async () => {
   assert.equal(r.code, 0);
   assert.match(r.stdout, /^Usage:  berth container ls \[OPTIONS\]\n\nList containers\n\nAliases:\n  berth container ls, berth container list, berth container ps, berth ps\n/);
   r = await berth(['image']);
-  assert.match(r.stdout, /^Usage:  berth image COMMAND\n/);
+  assert.match(r.stderr, /^Usage:  berth image COMMAND\n/);
   r = await berth(['-v']);
   assert.equal(r.stdout, 'berth version 0.1.0\n');
 });

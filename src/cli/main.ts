@@ -141,7 +141,8 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
     if (g.flags.bool('version')) { await write(io2.stdout, `berth version ${BERTH_CLI_VERSION}\n`); return 0; }
     const level = g.flags.string('log-level');
     if (!LOG_LEVELS.has(level)) throw new StatusError(1, `Unable to parse logging level: ${level}`);
-    if (g.help || !g.args.length) { await write(io2.stdout, rootHelp()); return 0; }
+    // docker prints the help asked for on stdout, the help shown for a missing command on stderr
+    if (g.help || !g.args.length) { await write(g.help ? io2.stdout : io2.stderr, rootHelp()); return 0; }
     if (g.flags.bool('tls') || g.flags.bool('tlsverify')) throw new StatusError(1, 'TLS connections are not supported yet');
     const hosts = g.flags.list('host');
     if (hosts.length > 1) throw new StatusError(1, 'Specify only one -H');
@@ -164,7 +165,7 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
     }
     if (spec.subcommands) {
       const onlyHelp = rest.length === 0 || rest.every((a) => a === '--help' || a === '-h');
-      if (onlyHelp) { await write(io2.stdout, groupHelp(path, spec)); return 0; }
+      if (onlyHelp) { await write(rest.length ? io2.stdout : io2.stderr, groupHelp(path, spec)); return 0; }
       let msg = `unknown flag: ${rest[0]}`;
       try { parseFlags(rest, []); } catch (err) { if (err instanceof FlagError) msg = err.message; }
       throw new StatusError(125, `${msg}\n\nUsage:  ${path}\n\nRun '${path} --help' for more information`);
