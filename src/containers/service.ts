@@ -18,6 +18,7 @@ import { buildHostsFile, buildResolvConf, buildHostnameFile } from './etc-files.
 import type { OciSeccomp } from './seccomp.js';
 import { isValidName, randomName } from './names.js';
 import { statusString } from './status.js';
+import { hostConfigView } from './inspect-shape.js';
 
 /** What the container service needs from the image service (wired by the engine). */
 export interface ImageLookup {
@@ -657,7 +658,7 @@ export class ContainerService {
       ProcessLabel: '',
       AppArmorProfile: '',
       ExecIDs: null,
-      HostConfig: r.HostConfig,
+      HostConfig: hostConfigView(r.HostConfig),
       GraphDriver: {
         Name: 'overlay2',
         Data: {
@@ -667,7 +668,7 @@ export class ContainerService {
         },
       },
       Mounts: [],
-      Config: { ...r.Config, Labels: sortedKeys(r.Config.Labels ?? {}) },
+      Config: { ...r.Config, Volumes: r.Config.Volumes ?? null, Labels: sortedKeys(r.Config.Labels ?? {}) },
       NetworkSettings: {
         Bridge: '', SandboxID: '', SandboxKey: '', Ports: {}, HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
         SecondaryIPAddresses: null, SecondaryIPv6Addresses: null, EndpointID: '', Gateway: '', GlobalIPv6Address: '',
