@@ -69,16 +69,20 @@ export function groupHelp(path: string, spec: CommandSpec): string {
   return out;
 }
 
-/** Validates the positional count like docker's cli.RequiresMinArgs & co; returns the error text or undefined. */
-export function checkArgs(path: string, spec: ArgSpec | undefined, n: number): string | undefined {
+/**
+ * Validates the positional count like docker's cli.RequiresMinArgs & co; returns the error text or undefined.
+ * `see`: docker's RequiresMinArgs ends with "See '... --help'", the others with "Run '... --help'".
+ */
+export function checkArgs(path: string, spec: ArgSpec | undefined, n: number): { text: string; see: boolean } | undefined {
   if (!spec) return undefined;
   const plural = (k: number) => (k === 1 ? 'argument' : 'arguments');
   const { min, max } = spec;
-  if (min === undefined && max === 0) return n > 0 ? `'${path}' accepts no arguments` : undefined;
-  if (min !== undefined && max !== undefined && min === max) return n !== min ? `'${path}' requires ${min} ${plural(min)}` : undefined;
-  if (min !== undefined && max !== undefined) return n < min || n > max ? `'${path}' requires at least ${min} and at most ${max} ${plural(max)}` : undefined;
-  if (min !== undefined && n < min) return `'${path}' requires at least ${min} ${plural(min)}`;
-  if (max !== undefined && n > max) return `'${path}' requires at most ${max} ${plural(max)}`;
+  const run = (text: string) => ({ text, see: false });
+  if (min === undefined && max === 0) return n > 0 ? run(`'${path}' accepts no arguments`) : undefined;
+  if (min !== undefined && max !== undefined && min === max) return n !== min ? run(`'${path}' requires ${min} ${plural(min)}`) : undefined;
+  if (min !== undefined && max !== undefined) return n < min || n > max ? run(`'${path}' requires at least ${min} and at most ${max} ${plural(max)}`) : undefined;
+  if (min !== undefined && n < min) return { text: `'${path}' requires at least ${min} ${plural(min)}`, see: true };
+  if (max !== undefined && n > max) return run(`'${path}' requires at most ${max} ${plural(max)}`);
   return undefined;
 }
 

@@ -1,4 +1,5 @@
 import { ApiError, ConnectionError } from '../client/index.js';
+import { FlagError } from './flags.js';
 
 /** An error carrying the CLI's exit status (docker's cli.StatusError). The message is printed as is. */
 export class StatusError extends Error {
@@ -38,6 +39,10 @@ export function runExitCode(err: unknown): number {
 /** Wraps an error of `berth run`/`create` the way docker 28 does: prefix, help hint, 125/126/127. */
 export function runStatusError(err: unknown, command: string): StatusError {
   if (err instanceof StatusError) return err;
+  // A flag value pflag would have refused while parsing (`--memory x`): docker's flag error shape.
+  if (err instanceof FlagError) {
+    return new StatusError(125, `${err.message}\n\nUsage:  berth ${command} [OPTIONS] IMAGE [COMMAND] [ARG...]\n\nRun 'berth ${command} --help' for more information`);
+  }
   return new StatusError(runExitCode(err), `berth: ${errorText(err)}\n\nRun 'berth ${command} --help' for more information`);
 }
 

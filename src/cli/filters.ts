@@ -14,3 +14,8 @@ export function parseFilters(list: readonly string[]): Record<string, Record<str
 export function filtersQuery(f: Record<string, Record<string, boolean>>): string | undefined {
   return Object.keys(f).length ? JSON.stringify(f) : undefined;
 }
+
+/** The `-f, --filter` flag validator (docker's opts.FilterOpt.Set). */
+export function validateFilter(v: string): void {
+  if (!v.includes('=')) throw new Error('bad format of filter (expected name=value)');
+}

@@ -18,6 +18,8 @@ export interface FlagDef {
   /** Default for string/int flags when not given. */
   default?: string | number | boolean;
   hidden?: boolean;
+  /** Checks a value as pflag's Value.Set would; a thrown message becomes `invalid argument "v" for "-f, --x" flag: msg`. */
+  validate?: (value: string) => void;
 }
 
 /** A usage error from flag parsing (unknown flag, missing or invalid value). */
@@ -91,6 +93,13 @@ export function parseGoBool(v: string): boolean | undefined {
 }
 
 function setValue(res: ParsedFlags, def: FlagDef, value: string | boolean): void {
+  if (def.validate && def.kind !== 'bool') {
+    try {
+      def.validate(String(value));
+    } catch (err) {
+      throw new FlagError(`invalid argument "${String(value)}" for "${flagLabel(def)}" flag: ${(err as Error).message}`);
+    }
+  }
   if (def.kind === 'bool') {
     const b: boolean | undefined = typeof value === 'boolean' ? value : parseGoBool(value);
     if (b === undefined) throw new FlagError(`invalid argument "${value}" for "${flagLabel(def)}" flag: strconv.ParseBool: parsing "${value}": invalid syntax`);

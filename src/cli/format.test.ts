@@ -35,7 +35,8 @@ void test('ps --format: custom table header, json, Label, no-trunc', () => {
   const row = containerRow(ctr, { trunc: true, now: NOW });
   const spec = (format: string) => ({ format, defaultTable: PS_DEFAULT_TABLE, headers: PS_HEADERS });
   assert.equal(renderRows(spec('table {{.ID}}\\t{{.Names}}\\t{{.Label "a"}}'), [row], PS_HEADER_EXTRAS),
-    'CONTAINER ID   NAMES     LABEL\n4f1f0c0d8b7a   web       b\n');
+    'CONTAINER ID   NAMES     a\n4f1f0c0d8b7a   web       b\n');
+  assert.equal(renderRows(spec('table {{.Label "com.example.some-long_name"}}'), [row], PS_HEADER_EXTRAS), 'some long name\n\n');
   assert.equal(renderRows(spec('{{.Names}}: {{.State}}'), [row]), 'web: running\n');
   const j = JSON.parse(renderRows(spec('json'), [row]));
   assert.equal(j.Names, 'web');
@@ -43,7 +44,10 @@ void test('ps --format: custom table header, json, Label, no-trunc', () => {
   assert.equal(j.RunningFor, '5 seconds ago');
   assert.equal(Object.keys(j).includes('Label'), false);
   assert.equal(containerRow(ctr, { trunc: false, now: NOW }).ID, ctr.Id);
-  assert.throws(() => renderRows(spec('{{.Foo}}'), [row]), { message: 'failed to execute template: template: :1:2: executing "" at <.Foo>: can\'t evaluate field Foo in type *formatter.ContainerContext' });
+  assert.equal(j.Platform, null);
+  assert.equal(renderRows(spec('{{json .}}'), [containerRow({ ...ctr, Image: '<x>&' }, { trunc: true, now: NOW })]).includes('"Image":"\\u003cx\\u003e\\u0026"'), true);
+  assert.equal(renderRows(spec('{{json .Image}}'), [containerRow({ ...ctr, Image: '<x>' }, { trunc: true, now: NOW })]), '"<x>"\n');
+  assert.throws(() => renderRows(spec('{{.Foo}}'), [row]), { message: 'template parsing error: template: :1:2: executing "" at <.Foo>: can\'t evaluate field Foo in type *formatter.ContainerContext' });
 });
 
 void test('displayable ports group ranges', () => {

@@ -35,7 +35,8 @@ export function preFormat(format: string): { table: boolean; body: string } {
   let body = format;
   const table = format.startsWith('table');
   if (table) body = body.slice('table'.length);
-  body = body.trim().replaceAll('\\t', '\t').replaceAll('\\n', '\n');
+  // docker trims spaces only (strings.Trim(f, " ")): a trailing `\n` in a raw format stays
+  body = body.replace(/^ +| +$/g, '').replaceAll('\\t', '\t').replaceAll('\\n', '\n');
   return { table, body };
 }
 
@@ -57,7 +58,7 @@ export function renderRows(spec: FormatSpec, rows: readonly object[], headerExtr
     try {
       out += tmpl.execute(r) + '\n';
     } catch (err) {
-      if (err instanceof TemplateError) throw new TemplateError(`failed to execute template: ${err.message}`);
+      if (err instanceof TemplateError) throw new TemplateError(`template parsing error: ${err.message}`);
       throw err;
     }
   }
@@ -146,10 +147,12 @@ function typed<T extends object>(obj: T, name: string, methods: Record<string, (
 export const PS_HEADERS: Record<string, string> = {
   ID: 'CONTAINER ID', Image: 'IMAGE', Command: 'COMMAND', CreatedAt: 'CREATED AT', RunningFor: 'CREATED',
   Ports: 'PORTS', State: 'STATE', Status: 'STATUS', Size: 'SIZE', Names: 'NAMES', Labels: 'LABELS',
-  Mounts: 'MOUNTS', Networks: 'NETWORKS', LocalVolumes: 'LOCAL VOLUMES',
+  Mounts: 'MOUNTS', Networks: 'NETWORKS', LocalVolumes: 'LOCAL VOLUMES', Platform: 'PLATFORM',
 };
-/** Header context extras: `.Label "x"` in a table header prints `LABEL`. */
-export const PS_HEADER_EXTRAS = { Label: () => 'LABEL' };
+/** Header context extras: `.Label "com.example.some-name"` in a table header prints `some name` (docker's). */
+export const PS_HEADER_EXTRAS = {
+  Label: (name: string) => (String(name).split('.').pop() ?? '').replace(/[-_]/g, ' '),
+};
 
 export const PS_DEFAULT_TABLE = 'table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}';
 
@@ -188,6 +191,8 @@ export function containerRow(c: ApiContainer, opts: { trunc: boolean; now?: numb
     Mounts: mounts.join(','),
     Names: names.join(','),
     Networks: Object.keys(c.NetworkSettings?.Networks ?? {}).sort().join(','),
+    // docker 28's ContainerContext.Platform: nil unless the daemon reports an image manifest descriptor
+    Platform: null,
     Ports: displayablePorts(c.Ports),
     RunningFor: `${humanDuration(now - created * 1000)} ago`,
     Size: size,
@@ -202,7 +207,7 @@ export function containerRow(c: ApiContainer, opts: { trunc: boolean; now?: numb
 export const IMAGE_HEADERS: Record<string, string> = {
   ID: 'IMAGE ID', Repository: 'REPOSITORY', Tag: 'TAG', Digest: 'DIGEST', CreatedSince: 'CREATED',
   CreatedAt: 'CREATED AT', Size: 'SIZE', Containers: 'CONTAINERS', SharedSize: 'SHARED SIZE',
-  UniqueSize: 'UNIQUE SIZE', VirtualSize: 'VIRTUAL SIZE',
+  UniqueSize: 'UNIQUE SIZE', VirtualSize: 'SIZE',
 };
 
 export function imageDefaultTable(digests: boolean): string {

@@ -147,7 +147,7 @@ void test('ps, rm, inspect fallback, daemon errors', async () => {
     r = await berth(['inspect', 'zzz'], d.host);
     assert.equal(r.code, 1);
     assert.equal(r.stdout, '[]\n');
-    assert.equal(r.stderr, 'No such object: zzz\n');
+    assert.equal(r.stderr, 'Error: No such object: zzz\n');
   } finally { await d.close(); }
 });
 
@@ -171,7 +171,7 @@ void test('usage errors, help and connection errors', async () => {
   assert.equal(r.code, 0);
   assert.match(r.stdout, /^Usage:  berth container ls \[OPTIONS\]\n\nList containers\n\nAliases:\n  berth container ls, berth container list, berth container ps, berth ps\n/);
   r = await berth(['image']);
-  assert.match(r.stdout, /^Usage:  berth image COMMAND\n/);
+  assert.match(r.stderr, /^Usage:  berth image COMMAND\n/);
   r = await berth(['-v']);
   assert.equal(r.stdout, 'berth version 0.1.0\n');
 });

@@ -145,13 +145,14 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
     try {
       g = parseFlags(args, GLOBAL_FLAGS, { interspersed: false });
     } catch (err) {
-      if (err instanceof FlagError) throw new StatusError(125, `${err.message}\n\nUsage:  berth [OPTIONS] COMMAND\n\nRun 'berth --help' for more information`);
+      if (err instanceof FlagError) throw new StatusError(125, `${err.message}\n\nUsage:  berth [OPTIONS] COMMAND [ARG...]\n\nRun 'berth --help' for more information`);
       throw err;
     }
     if (g.flags.bool('version')) { await write(io2.stdout, `berth version ${BERTH_CLI_VERSION}\n`); return 0; }
     const level = g.flags.string('log-level');
     if (!LOG_LEVELS.has(level)) throw new StatusError(1, `Unable to parse logging level: ${level}`);
-    if (g.help || !g.args.length) { await write(io2.stdout, rootHelp()); return 0; }
+    // docker prints the help asked for on stdout, the help shown for a missing command on stderr
+    if (g.help || !g.args.length) { await write(g.help ? io2.stdout : io2.stderr, rootHelp()); return 0; }
     if (g.flags.bool('tls') || g.flags.bool('tlsverify')) throw new StatusError(1, 'TLS connections are not supported yet');
     const hosts = g.flags.list('host');
     if (hosts.length > 1) throw new StatusError(1, 'Specify only one -H');
@@ -165,7 +166,8 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
       const next = spec.subcommands.find((s) => s.name === name || s.aliases?.includes(name));
       if (!next) {
         if (name.startsWith('-') && spec !== ROOT) break;
-        throw new StatusError(1, `berth: unknown command: ${path} ${name}\n\nRun '${path} --help' for more information`);
+        const usage = spec === ROOT ? '' : `\n\nUsage:  ${path}`;
+        throw new StatusError(1, `berth: unknown command: ${path} ${name}${usage}\n\nRun '${path} --help' for more information`);
       }
       spec = next;
       path += ` ${next.name}`;
@@ -173,8 +175,10 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
     }
     if (spec.subcommands) {
       const onlyHelp = rest.length === 0 || rest.every((a) => a === '--help' || a === '-h');
-      if (onlyHelp) { await write(io2.stdout, groupHelp(path, spec)); return 0; }
-      throw new StatusError(125, `unknown flag: ${rest[0]}\n\nUsage:  ${path} COMMAND\n\nRun '${path} --help' for more information`);
+      if (onlyHelp) { await write(rest.length ? io2.stdout : io2.stderr, groupHelp(path, spec)); return 0; }
+      let msg = `unknown flag: ${rest[0]}`;
+      try { parseFlags(rest, []); } catch (err) { if (err instanceof FlagError) msg = err.message; }
+      throw new StatusError(125, `${msg}\n\nUsage:  ${path}\n\nRun '${path} --help' for more information`);
     }
     const impl: CommandImpl | undefined = (await spec.load!())[spec.impl!];
     if (!impl) throw new Error(`internal error: no implementation for ${path}`);
@@ -187,7 +191,7 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
     }
     if (parsed.help) { await write(io2.stdout, leafHelp(path, spec, impl)); return 0; }
     const argErr = checkArgs(path, impl.args, parsed.args.length);
-    if (argErr) throw new StatusError(1, `berth: ${argErr}\n\nUsage:  ${useLine(path, spec)}\n\nSee '${path} --help' for more information`);
+    if (argErr) throw new StatusError(1, `berth: ${argErr.text}\n\nUsage:  ${useLine(path, spec)}\n\n${argErr.see ? 'See' : 'Run'} '${path} --help' for more information`);
 
     const host = resolveHost(hosts[0], io2.env);
     const ctx: Ctx = {

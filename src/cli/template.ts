@@ -305,6 +305,11 @@ export function sprintf(format: string, args: unknown[]): string {
   }) + (ai < args.length ? `%!(EXTRA ${args.slice(ai).map((a) => `${typeNameOf(a)}=${goString(a)}`).join(', ')})` : '');
 }
 
+/** Go's json.Marshal HTML-safe escaping of `<`, `>`, `&`, U+2028 and U+2029. */
+export function escapeHtmlJson(s: string): string {
+  return s.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 function goTitle(s: string): string {
   return s.replace(/(^|[^\p{L}\p{N}_'])(\p{L})/gu, (_m, pre: string, ch: string) => pre + ch.toUpperCase());
 }
@@ -323,13 +328,18 @@ function eqValues(a: unknown, b: unknown): boolean {
 
 /** The function table: Go's builtins plus docker's templates.basicFunctions. */
 export const FUNCS: Record<string, (...args: unknown[]) => unknown> = {
-  json: (v) => JSON.stringify(v === undefined ? null : v),
+  json: (v) => {
+    const s = JSON.stringify(v === undefined ? null : v) ?? 'null';
+    // A formatter context marshals itself with json.Marshal, which escapes HTML characters (docker's json
+    // function itself does not escape: SetEscapeHTML(false)).
+    return v && typeof v === 'object' && (v as Record<symbol, unknown>)[TYPE_NAME] ? escapeHtmlJson(s) : s;
+  },
   split: (s, sep) => String(s).split(String(sep)),
   join: (a, sep) => toArray(a).map((x) => goString(x, false)).join(String(sep)),
   title: (s) => goTitle(String(s)),
   lower: (s) => String(s).toLowerCase(),
   upper: (s) => String(s).toUpperCase(),
-  pad: (s, l, r) => ' '.repeat(Number(l)) + goString(s) + ' '.repeat(Number(r)),
+  pad: (s, l, r) => (goString(s) === '' ? '' : ' '.repeat(Number(l)) + goString(s) + ' '.repeat(Number(r))),
   truncate: (s, n) => { const cs = [...String(s)]; return cs.length > Number(n) ? cs.slice(0, Number(n)).join('') : String(s); },
   println: (...a) => a.map((x) => goString(x, false)).join(' ') + '\n',
   print: (...a) => a.map((x) => goString(x, false)).reduce((acc, s, i) => acc + (i > 0 && typeof a[i] !== 'string' && typeof a[i - 1] !== 'string' ? ' ' : '') + s, ''),
@@ -372,6 +382,14 @@ export const FUNCS: Record<string, (...args: unknown[]) => unknown> = {
   call: (f, ...a) => { if (typeof f !== 'function') throw new TemplateError('non-function passed to call'); return (f as (...x: unknown[]) => unknown)(...a); },
 };
 
+/** Go's argument count checks: [count, variadic]. */
+const ARITY: Record<string, [number, boolean]> = {
+  json: [1, false], split: [2, false], join: [2, false], title: [1, false], lower: [1, false], upper: [1, false],
+  pad: [3, false], truncate: [2, false], len: [1, false], not: [1, false], ne: [2, false], lt: [2, false],
+  le: [2, false], gt: [2, false], ge: [2, false], and: [1, true], or: [1, true], eq: [1, true], index: [1, true],
+  slice: [1, true], printf: [1, true], call: [1, true],
+};
+
 /** docker's templates.HeaderFunctions: formatting functions become identities when rendering table headers. */
 export const HEADER_FUNCS: Record<string, (...args: unknown[]) => unknown> = {
   ...FUNCS,
@@ -393,9 +411,12 @@ export class Template {
     }
   }
 
-  /** Executes against `data`; throws TemplateError (`template: :1:2: executing "" at <.Foo>: ...`). */
-  execute(data: unknown, funcs: Record<string, (...args: unknown[]) => unknown> = FUNCS): string {
-    const st = new ExecState(this.source, this.name, funcs);
+  /**
+   * Executes against `data`; throws TemplateError (`template: :1:2: executing "" at <.Foo>: ...`).
+   * `missingKey: 'error'` is Go's Option("missingkey=error"): a missing map key fails instead of `<no value>`.
+   */
+  execute(data: unknown, funcs: Record<string, (...args: unknown[]) => unknown> = FUNCS, opts: { missingKey?: 'error' } = {}): string {
+    const st = new ExecState(this.source, this.name, funcs, opts.missingKey === 'error');
     let out = '';
     st.vars.push(['$', data]);
     out = st.walk(this.nodes, data);
@@ -405,7 +426,7 @@ export class Template {
 
 class ExecState {
   vars: [string, unknown][] = [];
-  constructor(private readonly src: string, private readonly name: string, private readonly funcs: Record<string, (...args: unknown[]) => unknown>) {}
+  constructor(private readonly src: string, private readonly name: string, private readonly funcs: Record<string, (...args: unknown[]) => unknown>, private readonly missingKeyError = false) {}
 
   private fail(pos: number, text: string, msg: string): never {
     const before = this.src.slice(0, pos);
@@ -498,6 +519,11 @@ class ExecState {
   private callFunc(name: string, args: unknown[], pos: number, text: string): unknown {
     const f = this.funcs[name];
     if (!f) this.fail(pos, text, `function "${name}" not defined`);
+    const arity = ARITY[name];
+    if (arity) {
+      const [n, variadic] = arity;
+      if (variadic ? args.length < n : args.length !== n) this.fail(pos, text, `wrong number of args for ${name}: want ${variadic ? 'at least ' : ''}${n} got ${args.length}`);
+    }
     try {
       return f(...args);
     } catch (err) {
@@ -522,6 +548,7 @@ class ExecState {
       const typed = (obj as Record<symbol, unknown>)[TYPE_NAME];
       if (!(name in obj)) {
         if (typed) this.fail(pos, text, `can't evaluate field ${name} in type ${String(typed)}`);
+        if (this.missingKeyError && !Array.isArray(obj)) this.fail(pos, text, `map has no entry for key "${name}"`);
         return undefined;
       }
       const v = obj[name];

@@ -20,6 +20,7 @@ import { isValidName, randomName } from './names.js';
 import { statusString } from './status.js';
 import { AttachPoint, type AttachSession, type OutputListener } from './attach-point.js';
 import { ExecManager } from './exec.js';
+import { hostConfigView } from './inspect-shape.js';
 
 /** What the container service needs from the image service (wired by the engine). */
 export interface ImageLookup {
@@ -661,6 +662,7 @@ export class ContainerService {
 
   list(opts: { all?: boolean; limit?: number; size?: boolean; filters?: Record<string, string[]> }): object[] {
     const f = opts.filters ?? {};
+    validateListFilters(f);
     let items = [...this.byId.values()].map((c) => c.rec).sort((a, b) => Date.parse(b.Created) - Date.parse(a.Created) || (a.Id < b.Id ? 1 : -1));
     const all = opts.all || (opts.limit !== undefined && opts.limit > 0) || !!f['status']?.length || !!f['exited']?.length;
     if (!all) items = items.filter((r) => r.State.Running);
@@ -678,7 +680,7 @@ export class ContainerService {
       Command: [r.Path, ...r.Args].map(quoteArg).join(' '),
       Created: Math.floor(Date.parse(r.Created) / 1000),
       Ports: [],
-      Labels: r.Config.Labels ?? {},
+      Labels: sortedKeys(r.Config.Labels ?? {}),
       State: r.State.Status,
       Status: statusString(r.State),
       HostConfig: { NetworkMode: r.HostConfig.NetworkMode ?? 'none' },
@@ -708,7 +710,7 @@ export class ContainerService {
       ProcessLabel: '',
       AppArmorProfile: '',
       ExecIDs: this.execs.idsOf(r.Id),
-      HostConfig: r.HostConfig,
+      HostConfig: hostConfigView(r.HostConfig),
       GraphDriver: {
         Name: 'overlay2',
         Data: {
@@ -718,7 +720,7 @@ export class ContainerService {
         },
       },
       Mounts: [],
-      Config: { ...r.Config, Labels: r.Config.Labels ?? {} },
+      Config: { ...r.Config, Volumes: r.Config.Volumes ?? null, Labels: sortedKeys(r.Config.Labels ?? {}) },
       NetworkSettings: {
         Bridge: '', SandboxID: '', SandboxKey: '', Ports: {}, HairpinMode: false, LinkLocalIPv6Address: '', LinkLocalIPv6PrefixLen: 0,
         SecondaryIPAddresses: null, SecondaryIPv6Addresses: null, EndpointID: '', Gateway: '', GlobalIPv6Address: '',
@@ -892,6 +894,18 @@ export function signalName(sig: string): string {
   const n = signalNumber(sig);
   const name = Object.entries(SIGNALS).find(([, v]) => v === n)?.[0];
   return name ? `SIG${name}` : String(n);
+}
+
+/** A map as Go's encoding/json writes it: keys in order. */
+function sortedKeys<T>(m: Record<string, T>): Record<string, T> {
+  return Object.fromEntries(Object.entries(m).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/** moby's checks on filter values (ps -f status=bogus is a 400, not an empty list). */
+function validateListFilters(f: Record<string, string[]>): void {
+  const states = ['created', 'running', 'paused', 'restarting', 'removing', 'exited', 'dead'];
+  for (const v of f['status'] ?? []) if (!states.includes(v)) throw new InvalidArgumentError(`invalid filter 'status=${v}'`);
+  for (const v of f['exited'] ?? []) if (!/^[+-]?\d+$/.test(v)) throw new InvalidArgumentError(`strconv.Atoi: parsing ${JSON.stringify(v)}: invalid syntax`);
 }
 
 function matchFilters(r: ContainerRecord, f: Record<string, string[]>, svc: ContainerService): boolean {

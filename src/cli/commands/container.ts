@@ -10,6 +10,7 @@ const enc = encodeURIComponent;
 
 /** Runs `fn` per container; prints the name on success; gathers errors like docker (one per line). */
 async function each(ctx: Ctx, names: string[], fn: (name: string) => Promise<void>, opts: { failPrefix?: string; ignore?: (e: unknown) => boolean } = {}): Promise<number> {
+  // failPrefix (docker start): each error is printed at once, then one summary error.
   const errs: string[] = [];
   const failed: string[] = [];
   for (const n of names) {
@@ -17,19 +18,17 @@ async function each(ctx: Ctx, names: string[], fn: (name: string) => Promise<voi
       await fn(n);
       await write(ctx.stdout, `${n}\n`);
     } catch (err) {
-      if (opts.ignore?.(err)) continue;
-      if (!(err instanceof ApiError)) {
-        if ((err as Error)?.name === 'ConnectionError') throw err;
+      if ((err as Error)?.name === 'ConnectionError') throw err;
+      if (opts.ignore?.(err) || opts.failPrefix) {
+        await write(ctx.stderr, `${errorText(err)}\n`);
+        if (opts.failPrefix) failed.push(n);
+        continue;
       }
       errs.push(errorText(err));
-      failed.push(n);
     }
   }
+  if (failed.length) throw new StatusError(1, `Error: ${opts.failPrefix}: ${failed.join(', ')}`);
   if (!errs.length) return 0;
-  if (opts.failPrefix) {
-    await write(ctx.stderr, errs.join('\n') + '\n');
-    throw new StatusError(1, `Error: ${opts.failPrefix}: ${failed.join(', ')}`);
-  }
   throw new StatusError(1, errs.join('\n'));
 }
 
@@ -48,8 +47,8 @@ export const commands: Record<string, CommandImpl> = {
   start: {
     flags: [
       { name: 'attach', short: 'a', kind: 'bool', usage: 'Attach STDOUT/STDERR and forward signals' },
-      { name: 'checkpoint', kind: 'string', usage: 'Restore from this checkpoint' },
-      { name: 'checkpoint-dir', kind: 'string', usage: 'Use a custom checkpoint storage directory' },
+      { name: 'checkpoint', kind: 'string', usage: 'Restore from this checkpoint', hidden: true },
+      { name: 'checkpoint-dir', kind: 'string', usage: 'Use a custom checkpoint storage directory', hidden: true },
       { name: 'detach-keys', kind: 'string', usage: 'Override the key sequence for detaching a container' },
       { name: 'interactive', short: 'i', kind: 'bool', usage: "Attach container's STDIN" },
     ],
@@ -119,8 +118,8 @@ export const commands: Record<string, CommandImpl> = {
       const force = flags.bool('force');
       const query = { force: force || undefined, v: flags.bool('volumes') || undefined, link: flags.bool('link') || undefined };
       return each(ctx, args, async (n) => {
-        const name = n.replace(/^\/+/, '');
-        if (!name) throw new Error('Container name cannot be empty');
+        const name = n.replace(/^\/+|\/+$/g, '');
+        if (!name) throw new Error('container name cannot be empty');
         await c.call('DELETE', `/containers/${enc(name)}`, { query });
       }, { ignore: (e) => force && e instanceof ApiError && e.status === 404 });
     },
@@ -152,7 +151,13 @@ export const commands: Record<string, CommandImpl> = {
       const oldName = args[0]!.trim();
       const newName = args[1]!.trim();
       if (!oldName || !newName) throw new StatusError(1, 'Error: Neither old nor new names may be empty');
-      await ctx.client().call('POST', `/containers/${enc(oldName)}/rename`, { query: { name: newName } });
+      try {
+        await ctx.client().call('POST', `/containers/${enc(oldName)}/rename`, { query: { name: newName } });
+      } catch (err) {
+        if (!(err instanceof ApiError)) throw err;
+        await write(ctx.stderr, `${errorText(err)}\n`);
+        throw new StatusError(1, `Error: failed to rename container named ${oldName}`);
+      }
       return 0;
     },
   },

@@ -3,7 +3,7 @@ import { ApiError } from '../../client/index.js';
 import type { CommandImpl } from '../command.js';
 import { formatUsage, write } from '../command.js';
 import { StatusError, errorText } from '../errors.js';
-import { parseFilters, filtersQuery } from '../filters.js';
+import { parseFilters, filtersQuery, validateFilter } from '../filters.js';
 import { IMAGE_HEADERS, imageDefaultTable, imageRows, renderRows, type ApiImage } from '../format.js';
 import { displayJsonMessages } from '../progress.js';
 import { parseReference, familiar } from '../reference.js';
@@ -12,16 +12,30 @@ import { pullImage } from './run.js';
 
 const enc = encodeURIComponent;
 
+/** `berth image` subcommands and aliases: `berth images ls` hints at `berth image ls` (docker's printAmbiguousHint). */
+const IMAGE_SUBCOMMANDS = new Set(['build', 'history', 'import', 'inspect', 'list', 'load', 'ls', 'prune', 'pull', 'push', 'rm', 'save', 'tag']);
+
+/** docker's NewImageFormat. */
+export function imageFormat(source: string, quiet: boolean, digests: boolean): string {
+  if (source === 'table') return quiet ? '{{.ID}}' : imageDefaultTable(digests);
+  if (source === 'raw') {
+    if (quiet) return 'image_id: {{.ID}}';
+    return `repository: {{ .Repository }}\ntag: {{.Tag}}\n${digests ? 'digest: {{.Digest}}\n' : ''}image_id: {{.ID}}\ncreated_at: {{.CreatedAt}}\nvirtual_size: {{.Size}}\n`;
+  }
+  if (source.startsWith('table') && digests && !source.includes('{{.Digest}}')) return source + '\t{{.Digest}}';
+  return source;
+}
+
 export const commands: Record<string, CommandImpl> = {
   images: {
     flags: [
       { name: 'all', short: 'a', kind: 'bool', usage: 'Show all images (default hides intermediate images)' },
       { name: 'digests', kind: 'bool', usage: 'Show digests' },
-      { name: 'filter', short: 'f', kind: 'list', typeName: 'filter', usage: 'Filter output based on conditions provided' },
+      { name: 'filter', short: 'f', kind: 'list', typeName: 'filter', usage: 'Filter output based on conditions provided', validate: validateFilter },
       { name: 'format', kind: 'string', usage: formatUsage(true) },
       { name: 'no-trunc', kind: 'bool', usage: "Don't truncate output" },
       { name: 'quiet', short: 'q', kind: 'bool', usage: 'Only show image IDs' },
-      { name: 'tree', kind: 'bool', usage: 'List multi-platform images as a tree (EXPERIMENTAL)' },
+      { name: 'tree', kind: 'bool', usage: 'List multi-platform images as a tree (EXPERIMENTAL)', hidden: true },
     ],
     args: { max: 1 },
     async run(ctx, flags, args) {
@@ -30,17 +44,19 @@ export const commands: Record<string, CommandImpl> = {
       if (args[0]) (filters.reference ??= {})[args[0]] = true;
       const list = await ctx.client().get<ApiImage[]>('/images/json', { all: flags.bool('all') ? '1' : undefined, filters: filtersQuery(filters) });
       const digests = flags.bool('digests');
-      let format = flags.string('format');
-      if ((format === '' || format === 'table') && flags.bool('quiet')) format = '{{.ID}}';
-      const rows = imageRows(list ?? [], { trunc: !flags.bool('no-trunc'), digests: digests || /\.Digest\b/.test(format) });
+      const format = imageFormat(flags.string('format') || 'table', flags.bool('quiet'), digests);
+      const rows = imageRows(list ?? [], { trunc: !flags.bool('no-trunc'), digests });
       await write(ctx.stdout, renderRows({ format, defaultTable: imageDefaultTable(digests), headers: IMAGE_HEADERS }, rows));
+      if (args[0] && !list?.length && ctx.path === 'berth images' && IMAGE_SUBCOMMANDS.has(args[0])) {
+        await write(ctx.stderr, `\nNo images found matching "${args[0]}": did you mean "berth image ${args[0]}"?\n`);
+      }
       return 0;
     },
   },
   'image inspect': {
     flags: [
       { name: 'format', short: 'f', kind: 'string', usage: formatUsage(false) },
-      { name: 'platform', kind: 'string', usage: "Inspect a specific platform of the multi-platform image.\nIf the image or the server is not multi-platform capable, the command will error out if the platform does not match.\n'os[/arch[/variant]]': Explicit platform (eg. linux/amd64)" },
+      { name: 'platform', kind: 'string', usage: "Inspect a specific platform of the multi-platform image.\nIf the image or the server is not multi-platform capable, the command will error out if the platform does not match.\n'os[/arch[/variant]]': Explicit platform (eg. linux/amd64)", hidden: true },
     ],
     args: { min: 1 },
     async run(ctx, flags, args) {
@@ -63,7 +79,7 @@ export const commands: Record<string, CommandImpl> = {
     flags: [
       { name: 'force', short: 'f', kind: 'bool', usage: 'Force removal of the image' },
       { name: 'no-prune', kind: 'bool', usage: 'Do not delete untagged parents' },
-      { name: 'platform', kind: 'list', typeName: 'strings', usage: 'Remove only the given platform variant. Formatted as "os[/arch[/variant]]" (e.g., "linux/amd64")' },
+      { name: 'platform', kind: 'list', typeName: 'strings', usage: 'Remove only the given platform variant. Formatted as "os[/arch[/variant]]" (e.g., "linux/amd64")', hidden: true },
     ],
     args: { min: 1 },
     async run(ctx, flags, args) {

@@ -18,7 +18,11 @@ const getters: Record<string, Getter> = {
 
 const fallbackOrder = ['container', 'image', 'network', 'volume', 'plugin'];
 
-/** docker's inspect writer: JSON array (4-space indent) or one template execution per element. */
+/**
+ * docker's inspect.Inspect: an indented JSON array (no format), a compact one (`json`), or one template
+ * execution per element (Go's missingkey=error, as docker's raw fallback), gathered and printed at the end
+ * (an empty line when nothing came out). Template parse errors exit 64; lookup and execution errors 1.
+ */
 export async function inspectAll(ctx: Ctx, refs: string[], format: string, get: (ref: string) => Promise<unknown>): Promise<number> {
   const results: unknown[] = [];
   const errs: string[] = [];
@@ -27,28 +31,29 @@ export async function inspectAll(ctx: Ctx, refs: string[], format: string, get: 
     try {
       tmpl = new Template(format.replaceAll('\\t', '\t').replaceAll('\\n', '\n'));
     } catch (err) {
-      throw new StatusError(1, `template parsing error: ${(err as Error).message}`);
+      throw new StatusError(64, `template parsing error: ${(err as Error).message}`);
     }
   }
   let out = '';
   for (const ref of refs) {
+    let v: unknown;
     try {
-      const v = await get(ref);
-      if (tmpl) {
-        try {
-          out += tmpl.execute(v) + '\n';
-        } catch (err) {
-          if (err instanceof TemplateError) throw new StatusError(1, `template: ${err.message.replace(/^template: /, '')}`);
-          throw err;
-        }
-      } else results.push(v);
+      v = await get(ref);
     } catch (err) {
-      if (err instanceof StatusError) throw err;
       if ((err as Error)?.name === 'ConnectionError') throw err;
       errs.push(errorText(err));
+      continue;
+    }
+    if (!tmpl) { results.push(v); continue; }
+    try {
+      out += tmpl.execute(v, undefined, { missingKey: 'error' }) + '\n';
+    } catch (err) {
+      if (!(err instanceof TemplateError)) throw err;
+      errs.push(`template parsing error: ${err.message}`);
     }
   }
-  if (!tmpl) out = JSON.stringify(results, null, 4) + '\n';
+  if (!tmpl) out = results.length ? (format === 'json' ? JSON.stringify(results) : JSON.stringify(results, null, 4)) + '\n' : '[]\n';
+  else if (!out) out = '\n';
   await write(ctx.stdout, out);
   if (errs.length) throw new StatusError(1, errs.join('\n'));
   return 0;
@@ -83,7 +88,7 @@ export const commands: Record<string, CommandImpl> = {
             if (type) throw err;
           }
         }
-        throw new Error(`No such object: ${ref}`);
+        throw new Error(`Error: No such object: ${ref}`);
       });
     },
   },

@@ -52,14 +52,20 @@ export const commands: Record<string, CommandImpl> = {
     async run(ctx, flags, args) {
       const client = ctx.client();
       const name = args[0]!;
-      const info = await client.json<{ Config?: { Tty?: boolean } }>('GET', `/containers/${enc(name)}/json`);
+      const info = await client.json<{ Id?: string; Config?: { Tty?: boolean } }>('GET', `/containers/${enc(name)}/json`);
       const since = flags.string('since');
       const until = flags.string('until');
-      const res = await client.request('GET', `/containers/${enc(name)}/logs`, {
+      const stamp = (what: string, v: string): string | undefined => {
+        if (!v) return undefined;
+        try { return toApiTimestamp(v); } catch (err) { throw new Error(`invalid value for "${what}": ${(err as Error).message}`); }
+      };
+      const sinceTs = stamp('since', since);
+      const untilTs = stamp('until', until);
+      const res = await client.request('GET', `/containers/${enc(info?.Id || name)}/logs`, {
         query: {
           stdout: '1', stderr: '1',
-          since: since ? toApiTimestamp(since) : undefined,
-          until: until ? toApiTimestamp(until) : undefined,
+          since: sinceTs,
+          until: untilTs,
           timestamps: flags.bool('timestamps') ? '1' : undefined,
           follow: flags.bool('follow') ? '1' : undefined,
           tail: flags.string('tail'),

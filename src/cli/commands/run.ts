@@ -30,11 +30,16 @@ function isNoSuchImage(err: unknown): boolean {
   return err instanceof ApiError && err.status === 404 && /No such image/i.test(err.message);
 }
 
+function validatePull(flags: ParsedFlags): string {
+  const pull = flags.string('pull') || 'missing';
+  if (!['always', 'missing', 'never'].includes(pull)) throw new Error(`invalid pull option: '${pull}': must be one of "always", "missing" or "never"`);
+  return pull;
+}
+
 /** create with docker's pull fallback (`--pull missing|always|never`); prints warnings; returns the id. */
 export async function createContainer(ctx: Ctx, req: CreateRequest, flags: ParsedFlags): Promise<string> {
   const client = ctx.client();
-  const pull = flags.string('pull') || 'missing';
-  if (!['always', 'missing', 'never'].includes(pull)) throw new Error(`invalid pull option: '${pull}': must be one of "always", "missing" or "never"`);
+  const pull = validatePull(flags);
   const quiet = flags.bool('quiet');
   const cidfile = flags.string('cidfile');
   if (cidfile && existsSync(cidfile)) throw new Error(`container ID file found, make sure the other container isn't running or delete ${cidfile}`);
@@ -69,14 +74,17 @@ export const commands: Record<string, CommandImpl> = {
     args: { min: 1 },
     interspersed: false,
     async run(ctx, flags, args) {
+      let req: CreateRequest;
       try {
-        const req = buildCreateRequest(flags, args, { env: ctx.env, consoleSize: flags.bool('tty') ? consoleSize(ctx) : undefined });
-        const id = await createContainer(ctx, req, flags);
-        await write(ctx.stdout, `${id}\n`);
-        return 0;
+        validatePull(flags);
+        req = buildCreateRequest(flags, args, { env: ctx.env, consoleSize: flags.bool('tty') ? consoleSize(ctx) : undefined });
       } catch (err) {
         throw runStatusError(err, 'create');
       }
+      // docker 28's create returns daemon errors as they are (exit 1), unlike run's 125
+      const id = await createContainer(ctx, req, flags);
+      await write(ctx.stdout, `${id}\n`);
+      return 0;
     },
   },
   run: {
@@ -100,12 +108,13 @@ export const commands: Record<string, CommandImpl> = {
       }
       const cfg = req.body;
       if (detach) {
+        // docker prints the ID while the start is under way, so it shows even when the start fails
+        await write(ctx.stdout, `${id}\n`);
         try {
           await ctx.client().call('POST', `/containers/${enc(id)}/start`);
         } catch (err) {
           throw runStatusError(err, 'run');
         }
-        await write(ctx.stdout, `${id}\n`);
         return 0;
       }
       const autoRemove = !!(cfg.HostConfig as { AutoRemove?: boolean }).AutoRemove;

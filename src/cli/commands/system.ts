@@ -43,27 +43,61 @@ Server:{{if ne .Platform.Name ""}} {{.Platform.Name}}{{end}}
 
 interface VersionInfo { Platform?: { Name?: string }; Components?: { Name: string; Version: string; Details?: Record<string, string> }[]; [k: string]: unknown }
 
+/** Go's time.ANSIC (`Mon Jan _2 15:04:05 2006`) of an RFC 3339 time, in UTC; other text is kept. */
+export function ansicDate(s: string): string {
+  const t = Date.parse(s);
+  if (!/^\d{4}-\d\d-\d\dT/.test(s) || Number.isNaN(t)) return s;
+  const d = new Date(t);
+  const days = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
+  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${days[d.getUTCDay()]} ${months[d.getUTCMonth()]} ${String(d.getUTCDate()).padStart(2, ' ')} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} ${d.getUTCFullYear()}`;
+}
+
+/** Gives an object Go-field aliases (`APIVersion` for JSON's `ApiVersion`) that templates see and JSON does not. */
+function goFields<T extends object>(o: T, aliases: Record<string, string>): T {
+  for (const [goName, key] of Object.entries(aliases)) {
+    if (!(goName in o)) Object.defineProperty(o, goName, { enumerable: false, get: () => (o as Record<string, unknown>)[key] });
+  }
+  return o;
+}
+
+/** The server's /version as docker's client holds it: Engine BuildTime in ANSIC form, Details sorted. */
+function serverVersion(server: VersionInfo): VersionInfo {
+  const v: VersionInfo = { ...server };
+  if (Array.isArray(server.Components)) {
+    v.Components = server.Components.map((c) => {
+      const details: Record<string, string> = {};
+      for (const k of Object.keys(c.Details ?? {}).sort()) details[k] = k === 'BuildTime' && c.Name === 'Engine' ? ansicDate(c.Details![k]!) : c.Details![k]!;
+      return { ...c, Details: details };
+    });
+  }
+  return goFields(v, { APIVersion: 'ApiVersion' });
+}
+
 export function renderVersion(client: Record<string, unknown>, server: VersionInfo | undefined, format: string): string {
-  const data = { Client: client, Server: server ?? null, ServerOK: !!server };
+  const data = { Client: goFields(client, { APIVersion: 'ApiVersion' }), Server: server ? serverVersion(server) : null, ServerOK: !!server };
   if (format === 'json') return JSON.stringify(data) + '\n';
   if (format) return new Template(format.replaceAll('\\t', '\t').replaceAll('\\n', '\n')).execute(data) + '\n';
   const text = new Template(VERSION_TEMPLATE.replaceAll('\\t', '\t')).execute(data, FUNCS);
   return tabwrite(text + '\n', { minwidth: 20, tabwidth: 1, padding: 1, padchar: ' ' });
 }
 
-function clientInfo(apiVersion: string) {
-  return {
-    Platform: { Name: '' },
+function clientInfo(apiVersion: string): Record<string, unknown> {
+  const info = {
     Version: BERTH_CLI_VERSION,
-    APIVersion: apiVersion,
+    ApiVersion: apiVersion,
     DefaultAPIVersion: MAX_API_VERSION,
-    GoVersion: `node${process.versions.node}`,
     GitCommit: 'unknown',
-    BuildTime: 'unknown',
+    GoVersion: `node${process.versions.node}`,
     Os: process.platform,
     Arch: process.arch === 'x64' ? 'amd64' : process.arch,
+    BuildTime: 'unknown',
     Context: 'default',
   };
+  // docker's Platform is omitted from JSON when empty
+  Object.defineProperty(info, 'Platform', { enumerable: false, value: { Name: '' } });
+  return info;
 }
 
 const formatFlag = { name: 'format', short: 'f', kind: 'string' as const, usage: formatUsage(false) };
