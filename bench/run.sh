@@ -267,6 +267,31 @@ fi
 
 say "engines: ${LIVE:-none}"
 
+# The exec and cp cases (issue 3): one long-running container per daemon, named bench-exec, holding /src, a copy of a
+# tree of BENCH_TREE_MB (default 100) MB in 100 files of 10 directories. Skipped for an engine whose set-up fails.
+TREE_MB=${BENCH_TREE_MB:-100}
+BENCH_TREE="$T/tree/data"; BENCH_OUT="$T/cp-out"
+mkdir -p "$BENCH_OUT"
+make_tree() {
+  local d f per=$(( TREE_MB * 1024 / 100 ))
+  for d in $(seq 0 9); do
+    mkdir -p "$BENCH_TREE/d$d"
+    for f in $(seq 0 9); do head -c "${per}K" /dev/urandom >"$BENCH_TREE/d$d/f$f" || return 1; done
+  done
+}
+make_tree || die "could not make the cp tree"
+prep_files() { # prep_files CLI...: bench-exec running with the tree at /src
+  "$@" run -d --name bench-exec --network none busybox sleep 1000000 >/dev/null &&
+    "$@" cp "$BENCH_TREE" bench-exec:/src >/dev/null
+}
+BENCH_FILES_DOCKER=""; BENCH_FILES_BERTH=""
+if [[ "$LIVE" == *" docker"* ]]; then
+  if out=$(prep_files dk -H "unix://$T/docker/docker.sock" 2>&1); then BENCH_FILES_DOCKER=1; else note_err "dockerd: exec/cp set-up: $out"; fi
+fi
+if [[ "$LIVE" == *" berth"* ]]; then
+  if out=$(prep_files dk -H "unix://$T/berth/berthd.sock" 2>&1); then BENCH_FILES_BERTH=1; else note_err "berthd: exec/cp set-up: $out"; fi
+fi
+
 # ---------------------------------------------------------------------------------------------------------------
 # 5. Measure.
 ver() { "$@" 2>/dev/null | head -1 | tr -d '\n' || true; }
@@ -292,7 +317,8 @@ RESULT="bench/results/$STAMP.json"
 BENCH_ROUNDS=$ROUNDS BENCH_WARMUP=$WARMUP BENCH_LIVE="$LIVE" DOCKER_BIN="$DOCKER_BIN" DOCKER_CFG="$DOCKER_CFG" \
   DOCKERD_SOCK="$T/docker/docker.sock" BERTH_BIN="$BERTH_BIN" BERTHD_SOCK="$T/berth/berthd.sock" \
   PODMAN_ARGS="$(node -e 'process.stdout.write(JSON.stringify(process.argv.slice(1)))' "${PODMAN[@]}")" \
-  RUNC_ROOT="$T/runc/state" RUNC_BUNDLE="$T/runc/bundle" BENCH_LEFTOVERS="$T/leftovers.tsv" BENCH_META="$meta" \
+  BENCH_TREE="$BENCH_TREE" BENCH_TREE_MB="$TREE_MB" BENCH_OUT="$BENCH_OUT" BENCH_FILES_DOCKER="$BENCH_FILES_DOCKER" \
+  BENCH_FILES_BERTH="$BENCH_FILES_BERTH" RUNC_ROOT="$T/runc/state" RUNC_BUNDLE="$T/runc/bundle" BENCH_LEFTOVERS="$T/leftovers.tsv" BENCH_META="$meta" \
   node bench/lib/plan.mjs >"$T/plan.json" || die "could not write the plan"
 # In the background, so that an interrupt reaches our trap at once (the clean-up then stops it by PID).
 node bench/lib/measure.mjs "$T/plan.json" "$RESULT" &

@@ -32,9 +32,29 @@ if (live.has('podman')) {
   runDRm.push({ id: 'podman', label: 'podman (runc)', kind: 'pair', argv: [...podman(), ...RUND], rmArgv: [...podman(), 'rm', '-f', '-t', '0'] });
 }
 
+// Issue 3: exec round trip and cp of a ~100 MB tree in and out, against one long-running container per engine
+// (named bench-exec, made by run.sh with the tree already copied to /src inside it). The same destination each
+// time keeps the disk use constant (a second copy replaces the first).
+const execCases = [];
+const cpInCases = [];
+const cpOutCases = [];
+const tree = env.BENCH_TREE;
+const addFileCases = (id, label, cli, cenv) => {
+  execCases.push({ id, label, kind: 'cmd', env: cenv, argv: [...cli, 'exec', 'bench-exec', 'true'] });
+  if (!tree) return;
+  cpInCases.push({ id, label, kind: 'cmd', env: cenv, argv: [...cli, 'cp', tree, 'bench-exec:/in'] });
+  cpOutCases.push({ id, label, kind: 'cmd', env: cenv, argv: [...cli, 'cp', 'bench-exec:/src', `${env.BENCH_OUT}/${id}`] });
+};
+if (live.has('docker') && env.BENCH_FILES_DOCKER) addFileCases('docker', 'docker -> dockerd', docker(env.DOCKERD_SOCK), DENV);
+if (live.has('berth') && env.BENCH_FILES_BERTH) addFileCases('docker-berthd', 'docker -> berthd', docker(env.BERTHD_SOCK), DENV);
+if (live.has('berth-cli') && env.BENCH_FILES_BERTH) addFileCases('berth', 'berth -> berthd', berth(), undefined);
+
 const ops = [];
 if (runRm.length) ops.push({ name: 'run --rm true', title: 'run --rm --network none busybox true', cases: runRm });
 if (runDRm.length) ops.push({ name: 'run -d + rm -f', title: 'run -d --network none busybox sleep 60, then rm -f <id>', cases: runDRm });
+if (execCases.length) ops.push({ name: 'exec true', title: 'exec bench-exec true (a running container)', cases: execCases });
+if (cpInCases.length) ops.push({ name: 'cp in 100MB', title: `cp <tree of ${env.BENCH_TREE_MB ?? '?'} MB> bench-exec:/in`, cases: cpInCases });
+if (cpOutCases.length) ops.push({ name: 'cp out 100MB', title: 'cp bench-exec:/src <host dir>', cases: cpOutCases });
 const floor = [];
 if (live.has('runc')) {
   floor.push({ id: 'runc', label: 'runc run (bundle)', kind: 'cmd', argv: ['runc', '--root', env.RUNC_ROOT, 'run', '-b', env.RUNC_BUNDLE, 'bench-floor-{n}'] });
@@ -48,6 +68,13 @@ if (live.has('docker')) {
     if (live.has('berth')) ratios.push({ name: `${op}: berthd/dockerd (docker CLI for both)`, op, num: 'docker-berthd', den: 'docker' });
     if (live.has('berth-cli')) ratios.push({ name: `${op}: berth CLI+berthd / docker CLI+dockerd`, op, num: 'berth', den: 'docker' });
     if (live.has('podman')) ratios.push({ name: `${op}: podman / docker CLI+dockerd`, op, num: 'podman', den: 'docker' });
+  }
+}
+for (const op of ['exec true', 'cp in 100MB', 'cp out 100MB']) {
+  if (!ops.some((o) => o.name === op)) continue;
+  if (env.BENCH_FILES_DOCKER && env.BENCH_FILES_BERTH) {
+    ratios.push({ name: `${op}: berthd/dockerd (docker CLI for both)`, op, num: 'docker-berthd', den: 'docker' });
+    ratios.push({ name: `${op}: berth CLI+berthd / docker CLI+dockerd`, op, num: 'berth', den: 'docker' });
   }
 }
 if (live.has('berth') && live.has('berth-cli')) {
