@@ -5,6 +5,7 @@ import { createApiServer } from './server.js';
 import { systemRoutes } from './routes/system.js';
 import { containerRoutes } from './routes/containers.js';
 import { imageRoutes } from './routes/images.js';
+import { archiveRoutes } from './routes/archive.js';
 
 export { API_VERSION, MIN_API_VERSION } from './server.js';
 
@@ -14,5 +15,6 @@ export function createEngineApi(engine: Engine, version: string): Server {
   systemRoutes(router, engine);
   containerRoutes(router, engine);
   imageRoutes(router, engine);
+  archiveRoutes(router, engine);
   return createApiServer(router, { version });
 }
