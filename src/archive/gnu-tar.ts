@@ -11,31 +11,6 @@ import { InvalidArgumentError } from '../base/index.js';
  * member can never be written through one). It only ever works inside directories the caller resolved safely.
  */
 
-/** Escapes a string for the replacement part of a tar `--transform` sed expression using `/` as delimiter. */
-export function sedReplacement(s: string): string {
-  return s.replace(/[\\&/]/g, (c) => `\\${c}`).replace(/\n/g, '\\n');
-}
-
-/** Escapes a string as a POSIX basic regular expression matching it literally. */
-export function sedRegex(s: string): string {
-  return s.replace(/[\\.*[\]^$/]/g, (c) => `\\${c}`).replace(/\n/g, '\\n');
-}
-
-/**
- * `--transform` expressions renaming the leading path component `from` to `to` (member names and hard link
- * targets; symlink targets are never touched), as moby's RebaseArchiveEntries. `from` empty: prefix every name.
- */
-export function rebaseTransforms(from: string, to: string): string[] {
-  const f = from.replace(/\/+$/, '');
-  const t = to.replace(/\/+$/, '');
-  if (f === t) return [];
-  if (f === '') return [`--transform=s/^\\/*/${sedReplacement(t === '' ? '' : `${t}/`)}/S`];
-  return [
-    `--transform=s/^${sedRegex(f)}$/${sedReplacement(t)}/S`,
-    `--transform=s/^${sedRegex(f)}\\//${sedReplacement(t === '' ? '' : `${t}/`)}/S`,
-  ];
-}
-
 export interface TarCreateOptions {
   /** Directory the names are relative to. */
   cwd: string;

@@ -3,3 +3,4 @@ export * from './atomic-file.js';
 export * from './keyed-mutex.js';
 export * from './exec.js';
 export * from './log.js';
+export * from './tar-names.js';

@@ -12,6 +12,8 @@ const imageMod = () => import('./commands/image.js').then((m) => m.commands);
 const inspectMod = () => import('./commands/inspect.js').then((m) => m.commands);
 const logsMod = () => import('./commands/logs.js').then((m) => m.commands);
 const systemMod = () => import('./commands/system.js').then((m) => m.commands);
+const cpMod = () => import('./commands/cp.js').then((m) => m.commands);
+const containerFsMod = () => import('./commands/containerfs.js').then((m) => m.commands);
 
 type Leaf = Omit<CommandSpec, 'name' | 'group'>;
 const L = {
@@ -39,6 +41,10 @@ const L = {
   inspect: { use: '[OPTIONS] NAME|ID [NAME|ID...]', short: 'Return low-level information on Docker objects', load: inspectMod, impl: 'inspect' },
   version: { use: '[OPTIONS]', short: 'Show the Docker version information', load: systemMod, impl: 'version' },
   info: { use: '[OPTIONS]', short: 'Display system-wide information', aliasLine: ['system info', 'info'], load: systemMod, impl: 'info' },
+  cp: { use: '[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tberth cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH', short: 'Copy files/folders between a container and the local filesystem', aliasLine: ['container cp', 'cp'], load: cpMod, impl: 'cp' },
+  export: { use: '[OPTIONS] CONTAINER', short: "Export a container's filesystem as a tar archive", aliasLine: ['container export', 'export'], load: containerFsMod, impl: 'export' },
+  diff: { use: 'CONTAINER', short: "Inspect changes to files or directories on a container's filesystem", aliasLine: ['container diff', 'diff'], load: containerFsMod, impl: 'diff' },
+  commit: { use: '[OPTIONS] CONTAINER [REPOSITORY[:TAG]]', short: "Create a new image from a container's changes", aliasLine: ['container commit', 'commit'], load: containerFsMod, impl: 'commit' },
 } satisfies Record<string, Leaf>;
 
 const c = (name: string, leaf: Leaf, extra: Partial<CommandSpec> = {}): CommandSpec => ({ name, ...leaf, ...extra });
@@ -62,6 +68,7 @@ export const ROOT: CommandSpec = {
         c('ls', L.ps, { aliases: ['list', 'ps'] }), c('pause', L.pause), c('rename', L.rename), c('restart', L.restart),
         c('rm', L.rm, { aliases: ['remove'] }), c('run', L.run), c('start', L.start), c('stop', L.stop), c('top', L.top),
         c('unpause', L.unpause), c('wait', L.wait),
+        c('commit', L.commit), c('cp', L.cp), c('diff', L.diff), c('export', L.export),
       ],
     },
     {
@@ -78,6 +85,7 @@ export const ROOT: CommandSpec = {
     c('create', L.create), c('import', L.import), c('inspect', L.inspect), c('kill', L.kill), c('logs', L.logs),
     c('pause', L.pause), c('rename', L.rename), c('restart', L.restart), c('rm', L.rm), c('rmi', L.rmi),
     c('start', L.start), c('stop', L.stop), c('tag', L.tag), c('top', L.top), c('unpause', L.unpause), c('wait', L.wait),
+    c('commit', L.commit), c('cp', L.cp), c('diff', L.diff), c('export', L.export),
   ],
 };
 
