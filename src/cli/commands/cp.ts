@@ -159,7 +159,7 @@ function runTar(args: string[], stdin: Readable | string | undefined): { proc: R
   const err: Buffer[] = [];
   proc.stderr!.on('data', (b: Buffer) => err.push(b));
   proc.stdin!.on('error', () => undefined);
-  if (typeof stdin === 'string' || stdin === undefined) proc.stdin!.end(stdin ?? '');
+  if (typeof stdin === 'string') proc.stdin!.end(stdin);
   const done = new Promise<void>((resolve, reject) => {
     proc.on('error', reject);
     proc.on('close', (code) => {
