@@ -81,7 +81,7 @@ function checkTree(dir: string): void {
 }
 
 for (const which of ['berth', 'docker'] as const) {
-  test(`${which} cp: a tree in and out of a running container`, { skip: !isRoot }, async () => {
+  void test(`${which} cp: a tree in and out of a running container`, { skip: !isRoot }, async () => {
     const name = `cp-${which}`;
     await runDetached(name);
     try {
@@ -141,7 +141,7 @@ for (const which of ['berth', 'docker'] as const) {
   });
 }
 
-test('cp -a gives the files to the container user; without it the archive owners stay', { skip: !isRoot }, async () => {
+void test('cp -a gives the files to the container user; without it the archive owners stay', { skip: !isRoot }, async () => {
   await runDetached('cp-user', '', ['--user', '33:33']);
   try {
     await ok('berth', ['cp', '-a', tree, 'cp-user:/tmp/a']);
@@ -156,7 +156,7 @@ test('cp -a gives the files to the container user; without it the archive owners
   }
 });
 
-test('cp to and from - (a tar on stdin/stdout)', { skip: !isRoot }, async () => {
+void test('cp to and from - (a tar on stdin/stdout)', { skip: !isRoot }, async () => {
   await runDetached('cp-stdio');
   try {
     for (const [which, cmd] of [['berth', '$BERTH'], ['docker', 'docker']] as const) {
@@ -181,7 +181,7 @@ test('cp to and from - (a tar on stdin/stdout)', { skip: !isRoot }, async () => 
   }
 });
 
-test('cp into a stopped container, then start it and see the file', { skip: !isRoot }, async () => {
+void test('cp into a stopped container, then start it and see the file', { skip: !isRoot }, async () => {
   for (const which of ['berth', 'docker'] as const) {
     const name = `cp-stopped-${which}`;
     await ok('berth', ['create', '--name', name, 'busybox', 'cat', '/hello/file.txt', '/hello/with space.txt']);
@@ -217,7 +217,7 @@ function putArchive(id: string, path: string, body: Buffer): Promise<{ status: n
   });
 }
 
-test('hostile symlinks in a container never lead cp to the host', { skip: !isRoot }, async () => {
+void test('hostile symlinks in a container never lead cp to the host', { skip: !isRoot }, async () => {
   const name = 'cp-hostile';
   const tag = randomBytes(6).toString('hex');
   await runDetached(name, 'ln -s / /escape; ln -s ../../../../ /x; mkdir /inner; ln -s /etc /inner/etc-link');
@@ -277,7 +277,7 @@ test('hostile symlinks in a container never lead cp to the host', { skip: !isRoo
   }
 });
 
-test('diff shows A/C/D, export holds the files, commit keeps deletions and the parent image', { skip: !isRoot }, async () => {
+void test('diff shows A/C/D, export holds the files, commit keeps deletions and the parent image', { skip: !isRoot }, async () => {
   const name = 'fs-changes';
   const beforeBusybox = await inspect('busybox', 'image');
   const r = await d.berth(['run', '--name', name, 'busybox', 'sh', '-c', 'rm /etc/group; echo more >> /etc/passwd; echo new > /new.txt; rm -rf /var; mkdir /var; echo v > /var/only']);
@@ -331,7 +331,7 @@ test('diff shows A/C/D, export holds the files, commit keeps deletions and the p
   }
 });
 
-test('commit of a running container pauses it only while committing', { skip: !isRoot }, async () => {
+void test('commit of a running container pauses it only while committing', { skip: !isRoot }, async () => {
   await runDetached('fs-running', 'echo hi > /running.txt');
   try {
     const upper = await upperOf('fs-running');
