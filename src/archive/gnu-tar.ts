@@ -48,7 +48,8 @@ export function tarCreate(o: TarCreateOptions): Readable {
   let exit: { code: number | null } | undefined;
   const finish = (): void => {
     if (!stdoutEnded || !exit) return;
-    if (failed || exit.code !== 0) {
+    // Exit status 1 is GNU tar's "some files changed while being read" (a live container): the archive is whole.
+    if (failed || (exit.code !== 0 && exit.code !== 1)) {
       const msg = Buffer.concat(stderr).toString().trim().split('\n').slice(-3).join('; ');
       out.destroy(new InvalidArgumentError(`archiving failed: ${failed?.message ?? `tar exited ${exit.code}`}${msg ? `: ${msg}` : ''}`));
     } else {

@@ -496,32 +496,42 @@ export class ImageService {
     if (o.emptyLayer) o.layer.resume();
     const created = rfc3339Nano(new Date());
     return this.locked(async () => {
-      const parent = this.images.get(digestHex(parentId));
-      if (!parent) throw new NotFoundError(`No such image: ${parentId}`);
-      if (diffId) {
-        const chainParent = parent.chainIds.at(-1);
-        const chainId = childChainId(chainParent, diffId);
-        if (!(await this.layers.exists(chainId))) {
-          const info = await this.layers.apply(createReadStream(this.content.path(diffId)), chainParent);
-          if (info.diffId !== diffId) throw new Error(`layer digest changed while unpacking: ${info.diffId} != ${diffId}`);
-        }
+      try {
+        return await this.commitLocked(o, { parentId, diffId, runtime, created, target });
+      } catch (err) {
+        if (diffId && !this.isBlobReferenced(diffId)) await this.content.delete(diffId);
+        throw err;
       }
-      const imageConfig = childImageConfig(parent.config, {
-        runtime, diffId, created, createdBy: (o.containerConfig.Cmd ?? []).join(' '),
-        ...(o.author ? { author: o.author } : {}), ...(o.comment ? { comment: o.comment } : {}),
-      });
-      const id = await this.content.writeJson(imageConfig);
-      const hex = digestHex(id);
-      let rec = this.images.get(hex);
-      if (!rec) {
-        const meta: ImageMeta = { id };
-        await writeJsonAtomic(join(this.metaDir, `${hex}.json`), meta);
-        rec = await this.record(id, imageConfig, meta);
-        this.images.set(hex, rec);
-      }
-      if (target) await this.addTag(rec, target);
-      return id;
     });
+  }
+
+  private async commitLocked(o: CommitOptions, p: { parentId: Digest; diffId: Digest | undefined; runtime: ImageRuntimeConfig; created: string; target: Reference | undefined }): Promise<Digest> {
+    const { parentId, diffId, runtime, created, target } = p;
+    const parent = this.images.get(digestHex(parentId));
+    if (!parent) throw new NotFoundError(`No such image: ${parentId}`);
+    if (diffId) {
+      const chainParent = parent.chainIds.at(-1);
+      const chainId = childChainId(chainParent, diffId);
+      if (!(await this.layers.exists(chainId))) {
+        const info = await this.layers.apply(createReadStream(this.content.path(diffId)), chainParent);
+        if (info.diffId !== diffId) throw new Error(`layer digest changed while unpacking: ${info.diffId} != ${diffId}`);
+      }
+    }
+    const imageConfig = childImageConfig(parent.config, {
+      runtime, diffId, created, createdBy: (o.containerConfig.Cmd ?? []).join(' '),
+      ...(o.author ? { author: o.author } : {}), ...(o.comment ? { comment: o.comment } : {}),
+    });
+    const id = await this.content.writeJson(imageConfig);
+    const hex = digestHex(id);
+    let rec = this.images.get(hex);
+    if (!rec) {
+      const meta: ImageMeta = { id };
+      await writeJsonAtomic(join(this.metaDir, `${hex}.json`), meta);
+      rec = await this.record(id, imageConfig, meta);
+      this.images.set(hex, rec);
+    }
+    if (target) await this.addTag(rec, target);
+    return id;
   }
 
   private isBlobReferenced(digest: string): boolean {

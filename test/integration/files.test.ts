@@ -331,7 +331,7 @@ void test('diff shows A/C/D, export holds the files, commit keeps deletions and 
   }
 });
 
-void test('commit of a running container pauses it only while committing', { skip: !isRoot }, async () => {
+void test('commit of a running container leaves it running; an unchanged container adds no layer', { skip: !isRoot }, async () => {
   await runDetached('fs-running', 'echo hi > /running.txt');
   try {
     const upper = await upperOf('fs-running');
