@@ -156,6 +156,33 @@ void test('cp -a gives the files to the container user; without it the archive o
   }
 });
 
+void test('archive API: the stat header, a read-only rootfs, a missing container', { skip: !isRoot }, async () => {
+  await runDetached('cp-api', 'ln -s /etc /etclink', ['--read-only']);
+  try {
+    const id = (await inspect('cp-api')).Id as string;
+    const head = await d.api('HEAD', `/v1.45/containers/${id}/archive?path=/etc/`);
+    assert.equal(head.status, 200);
+    const stat = JSON.parse(Buffer.from(String(head.headers['x-docker-container-path-stat']), 'base64').toString());
+    assert.equal(stat.name, 'etc');
+    assert.equal(stat.mode, 2 ** 31 + 0o755, 'Go os.FileMode: ModeDir | 0755');
+    assert.equal(stat.linkTarget, '');
+    assert.match(stat.mtime, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$/);
+    const missing = await d.api('GET', `/v1.45/containers/${id}/archive?path=/nope`);
+    assert.equal(missing.status, 404);
+    assert.equal(JSON.parse(missing.body).message, `Could not find the file /nope in container ${id}`);
+    const empty = await d.api('GET', `/v1.45/containers/${id}/archive`);
+    assert.equal(empty.status, 400);
+    const ro = await d.berth(['cp', join(tree, 'file.txt'), 'cp-api:/tmp/']);
+    assert.equal(ro.code, 1);
+    assert.match(ro.stderr, /container rootfs is marked read-only/);
+    const nosuch = await d.docker(['cp', join(tree, 'file.txt'), 'nosuch-container:/tmp/x']);
+    assert.equal(nosuch.code, 1);
+    assert.match(nosuch.stderr, /No such container: nosuch-container/);
+  } finally {
+    await d.berth(['rm', '-f', 'cp-api']);
+  }
+});
+
 void test('cp to and from - (a tar on stdin/stdout)', { skip: !isRoot }, async () => {
   await runDetached('cp-stdio');
   try {
