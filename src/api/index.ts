@@ -7,6 +7,7 @@ import { containerRoutes } from './routes/containers.js';
 import { imageRoutes } from './routes/images.js';
 import { observeRoutes } from './routes/observe.js';
 import { streamRoutes } from './routes/streams.js';
+import { archiveRoutes } from './routes/archive.js';
 
 export { API_VERSION, MIN_API_VERSION } from './server.js';
 
@@ -18,5 +19,6 @@ export function createEngineApi(engine: Engine, version: string): Server {
   imageRoutes(router, engine);
   observeRoutes(router, engine);
   streamRoutes(router, engine);
+  archiveRoutes(router, engine);
   return createApiServer(router, { version });
 }

@@ -4,3 +4,5 @@ export {
   WHITEOUT_PREFIX, WHITEOUT_META_PREFIX, WHITEOUT_OPAQUE, OVERLAY_OPAQUE_XATTR,
 } from './layer.js';
 export { TarScanner } from './tar-scan.js';
+export { rebaseTransforms, sedRegex, sedReplacement } from '../base/index.js';
+export { tarCreate, tarExtract, type TarCreateOptions, type TarExtractOptions } from './gnu-tar.js';

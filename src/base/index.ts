@@ -4,3 +4,4 @@ export * from './keyed-mutex.js';
 export * from './exec.js';
 export * from './log.js';
 export * from './detach-keys.js';
+export * from './tar-names.js';

@@ -14,6 +14,8 @@ const logsMod = () => import('./commands/logs.js').then((m) => m.commands);
 const systemMod = () => import('./commands/system.js').then((m) => m.commands);
 const observeMod = () => import('./commands/observe.js').then((m) => m.commands);
 const interactiveMod = () => import('./commands/interactive.js').then((m) => m.commands);
+const cpMod = () => import('./commands/cp.js').then((m) => m.commands);
+const containerFsMod = () => import('./commands/containerfs.js').then((m) => m.commands);
 
 type Leaf = Omit<CommandSpec, 'name' | 'group'>;
 const L = {
@@ -46,6 +48,10 @@ const L = {
   port: { use: 'CONTAINER [PRIVATE_PORT[/PROTO]]', short: 'List port mappings or a specific mapping for the container', aliasLine: ['container port', 'port'], load: observeMod, impl: 'port' },
   attach: { use: '[OPTIONS] CONTAINER', short: 'Attach local standard input, output, and error streams to a running container', aliasLine: ['container attach', 'attach'], load: interactiveMod, impl: 'attach' },
   exec: { use: '[OPTIONS] CONTAINER COMMAND [ARG...]', short: 'Execute a command in a running container', aliasLine: ['container exec', 'exec'], load: interactiveMod, impl: 'exec' },
+  cp: { use: '[OPTIONS] CONTAINER:SRC_PATH DEST_PATH|-\n\tberth cp [OPTIONS] SRC_PATH|- CONTAINER:DEST_PATH', short: 'Copy files/folders between a container and the local filesystem', aliasLine: ['container cp', 'cp'], load: cpMod, impl: 'cp' },
+  export: { use: '[OPTIONS] CONTAINER', short: "Export a container's filesystem as a tar archive", aliasLine: ['container export', 'export'], load: containerFsMod, impl: 'export' },
+  diff: { use: 'CONTAINER', short: "Inspect changes to files or directories on a container's filesystem", aliasLine: ['container diff', 'diff'], load: containerFsMod, impl: 'diff' },
+  commit: { use: '[OPTIONS] CONTAINER [REPOSITORY[:TAG]]', short: "Create a new image from a container's changes", aliasLine: ['container commit', 'commit'], load: containerFsMod, impl: 'commit' },
 } satisfies Record<string, Leaf>;
 
 const c = (name: string, leaf: Leaf, extra: Partial<CommandSpec> = {}): CommandSpec => ({ name, ...leaf, ...extra });
@@ -71,6 +77,7 @@ export const ROOT: CommandSpec = {
         c('rm', L.rm, { aliases: ['remove'] }), c('run', L.run), c('start', L.start), c('stop', L.stop), c('top', L.top),
         c('unpause', L.unpause), c('wait', L.wait),
         c('stats', L.stats), c('port', L.port),
+        c('commit', L.commit), c('cp', L.cp), c('diff', L.diff), c('export', L.export),
       ],
     },
     {
@@ -88,6 +95,7 @@ export const ROOT: CommandSpec = {
     c('pause', L.pause), c('rename', L.rename), c('restart', L.restart), c('rm', L.rm), c('rmi', L.rmi),
     c('start', L.start), c('stop', L.stop), c('tag', L.tag), c('top', L.top), c('unpause', L.unpause), c('wait', L.wait),
     c('stats', L.stats), c('events', L.events), c('port', L.port),
+    c('commit', L.commit), c('cp', L.cp), c('diff', L.diff), c('export', L.export),
   ],
 };
 

@@ -4,3 +4,6 @@ export { containerTop, parsePsOutput, validatePsArgs, type TopResult } from './t
 export { statsStream, emptyStats, readStats, type StatsJson, type StatsTarget } from './stats.js';
 export { parseAttachPacket, type AttachSession, type OutputKind, type OutputListener } from './attach-point.js';
 export { ExecManager, startErrorExitCode, type ExecCreateBody, type StartedExec } from './exec.js';
+export { ContainerFiles } from './files.js';
+export { type PathStat } from './archive.js';
+export { type Change, ChangeKind } from './changes.js';

@@ -837,6 +837,52 @@ export class ContainerService {
     if (c) this.emit(c.rec, action, extra);
   }
 
+  // ---------------------------------------------------------------- filesystem access (cp, export, diff, commit)
+
+  /**
+   * Runs `fn` under the container's lock with its root filesystem at a host path: a running container's rootfs
+   * (frozen meanwhile when `pause`, unless it is paused already: no process can swap a path under us), or, for a
+   * container that is not running, its overlay (image layers + upper dir) mounted for the call and unmounted after.
+   */
+  async withFilesystem<T>(
+    ref: string,
+    opts: { pause: boolean; event?: string },
+    fn: (fs: { root: string; upper: string; lowerDirs: string[]; rec: ContainerRecord }) => Promise<T>,
+  ): Promise<T> {
+    const c = this.get(ref);
+    return this.lock.run(c.rec.Id, async () => {
+      const rec = c.rec;
+      if (!this.byId.has(rec.Id)) throw new NotFoundError(`No such container: ${ref}`);
+      if (rec.State.Status === 'removing' || rec.State.Dead) throw new ConflictError(`container ${rec.Id} is marked for removal`);
+      const cdir = join(this.dir, rec.Id);
+      const root = join(cdir, 'rootfs');
+      const upper = join(cdir, 'upper');
+      const { lowerDirs } = await this.o.images.resolve(rec.Image);
+      const run = async (): Promise<T> => {
+        const out = await fn({ root, upper, lowerDirs, rec });
+        if (opts.event) this.emit(rec, opts.event);
+        return out;
+      };
+      if (rec.State.Running) {
+        const freeze = opts.pause && !rec.State.Paused;
+        if (freeze) await this.o.runtime.pause(rec.Id);
+        try {
+          return await run();
+        } finally {
+          if (freeze) await this.o.runtime.resume(rec.Id).catch((err: unknown) => log.warn('resuming after a file operation failed', { id: rec.Id, error: errorMessage(err) }));
+        }
+      }
+      await unmount(root).catch(() => undefined);
+      await mkdir(root, { recursive: true });
+      await mountOverlay({ lowerDirs, upperDir: upper, workDir: join(cdir, 'work'), target: root });
+      try {
+        return await run();
+      } finally {
+        await unmount(root).catch((err: unknown) => log.warn('unmounting a stopped container failed', { id: rec.Id, error: errorMessage(err) }));
+      }
+    });
+  }
+
   /** Size of the writable layer, for `ps -s` and inspect size=1. */
   async sizeRw(ref: string): Promise<number> {
     return dirSize(join(this.dir, this.get(ref).rec.Id, 'upper'));

@@ -3,3 +3,4 @@ export {
   type ImageServiceOptions, type ResolvedImage, type DeleteRecord, type ImportOptions, type ListOptions,
 } from './service.js';
 export { applyChanges } from './changes.js';
+export { type CommitOptions, type ContainerConfigLike } from './commit.js';

@@ -7,7 +7,7 @@ import {
   readJsonIfExists, writeJsonAtomic,
 } from '../base/index.js';
 import {
-  chainIds as computeChainIds, digestHex, familiarString, isDigest, isHex64, parseNormalizedNamed, parseReference,
+  chainIds as computeChainIds, childChainId, digestHex, familiarString, isDigest, isHex64, parseNormalizedNamed, parseReference,
   shortId, validateTag, withDefaultTag, canonicalName, canonicalString, familiarName,
   type Digest, type ImageConfig, type ImageRuntimeConfig, type Reference,
 } from '../oci/index.js';
@@ -15,6 +15,7 @@ import { LocalContentStore } from '../content/index.js';
 import { LayerStore } from '../snapshots/index.js';
 import { TarScanner, decompressStream } from '../archive/index.js';
 import { applyChanges } from './changes.js';
+import { childImageConfig, commitRuntimeConfig, commitTarget, type CommitOptions } from './commit.js';
 import { ReferenceStore } from './refstore.js';
 import { globToRegExp, parseBoolFilter, parseTimestampFilter } from './filters.js';
 
@@ -472,6 +473,65 @@ export class ImageService {
       this.emit('import', id, id);
       return id;
     });
+  }
+
+  /**
+   * `docker commit`: a child of the container's image whose top layer is `o.layer` (the container's changes).
+   * The parent's layers are shared, the new layer goes through the content store and is unpacked once like an
+   * imported one; config and history follow moby's NewChildImage (see commit.ts).
+   */
+  async commit(o: CommitOptions): Promise<Digest> {
+    let target: Reference | undefined;
+    let runtime: ImageRuntimeConfig;
+    let parentId: Digest;
+    try {
+      target = commitTarget(o.repo, o.tag);
+      runtime = commitRuntimeConfig(o.containerConfig, o.changes ?? []);
+      parentId = this.find(o.parent).id;
+    } catch (err) {
+      o.layer.resume();
+      throw err;
+    }
+    const diffId = o.emptyLayer ? undefined : (await this.content.write(o.layer)).digest;
+    if (o.emptyLayer) o.layer.resume();
+    const created = rfc3339Nano(new Date());
+    return this.locked(async () => {
+      try {
+        return await this.commitLocked(o, { parentId, diffId, runtime, created, target });
+      } catch (err) {
+        if (diffId && !this.isBlobReferenced(diffId)) await this.content.delete(diffId);
+        throw err;
+      }
+    });
+  }
+
+  private async commitLocked(o: CommitOptions, p: { parentId: Digest; diffId: Digest | undefined; runtime: ImageRuntimeConfig; created: string; target: Reference | undefined }): Promise<Digest> {
+    const { parentId, diffId, runtime, created, target } = p;
+    const parent = this.images.get(digestHex(parentId));
+    if (!parent) throw new NotFoundError(`No such image: ${parentId}`);
+    if (diffId) {
+      const chainParent = parent.chainIds.at(-1);
+      const chainId = childChainId(chainParent, diffId);
+      if (!(await this.layers.exists(chainId))) {
+        const info = await this.layers.apply(createReadStream(this.content.path(diffId)), chainParent);
+        if (info.diffId !== diffId) throw new Error(`layer digest changed while unpacking: ${info.diffId} != ${diffId}`);
+      }
+    }
+    const imageConfig = childImageConfig(parent.config, {
+      runtime, diffId, created, createdBy: (o.containerConfig.Cmd ?? []).join(' '),
+      ...(o.author ? { author: o.author } : {}), ...(o.comment ? { comment: o.comment } : {}),
+    });
+    const id = await this.content.writeJson(imageConfig);
+    const hex = digestHex(id);
+    let rec = this.images.get(hex);
+    if (!rec) {
+      const meta: ImageMeta = { id };
+      await writeJsonAtomic(join(this.metaDir, `${hex}.json`), meta);
+      rec = await this.record(id, imageConfig, meta);
+      this.images.set(hex, rec);
+    }
+    if (target) await this.addTag(rec, target);
+    return id;
   }
 
   private isBlobReferenced(digest: string): boolean {
