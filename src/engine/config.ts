@@ -35,7 +35,7 @@ export interface DaemonFlags {
 
 const KNOWN_KEYS = new Set([
   'hosts', 'data-root', 'exec-root', 'pidfile', 'log-level', 'debug', 'default-runtime', 'runtimes', 'log-driver',
-  'log-opts', 'detach-keys', 'insecure-registries', 'registry-mirrors', 'live-restore', 'storage-driver',
+  'log-opts', 'detach-keys', 'detachKeys', 'insecure-registries', 'registry-mirrors', 'live-restore', 'storage-driver',
   'features', 'experimental', 'iptables', 'ip-forward', 'bridge', 'bip', 'dns', 'dns-opts', 'dns-search',
 ]);
 
@@ -81,7 +81,7 @@ export async function loadConfig(flags: DaemonFlags): Promise<DaemonConfig> {
     runtimes,
     logDriver: str('log-driver') ?? 'json-file',
     logOpts,
-    detachKeys: str('detach-keys'),
+    detachKeys: str('detach-keys') ?? str('detachKeys'), // Docker's CLI config spelling accepted too
     insecureRegistries: strs('insecure-registries'),
     registryMirrors: strs('registry-mirrors'),
     liveRestore: true,

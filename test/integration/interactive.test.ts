@@ -223,9 +223,9 @@ for (const cli of ['berth', 'docker'] as const) {
 }
 
 /** A raw API request on the daemon socket; resolves with the socket once the response head is in. */
-function rawRequest(head: string): Promise<{ head: string; rest: Buffer; socket: import('node:net').Socket }> {
+function rawRequest(head: string, socketPath = d.socket): Promise<{ head: string; rest: Buffer; socket: import('node:net').Socket }> {
   return new Promise((resolve, reject) => {
-    const socket = connect(d.socket);
+    const socket = connect(socketPath);
     let buf = Buffer.alloc(0);
     const onData = (b: Buffer): void => {
       buf = Buffer.concat([buf, b]);
@@ -301,4 +301,29 @@ void test('API: hijacked attach with stdin and stdcopy frames; exec inspect; res
   const rs = await sh(`curl -s -o /dev/null -w '%{http_code}' -X POST --unix-socket ${d.socket} 'http://x/v1.45/containers/${id}/resize?h=10&w=20'`);
   assert.equal(rs.stdout, '200');
   assert.equal((await d.berth(['rm', '-f', 'api-i'])).code, 0);
+});
+
+void test('daemon.json detach-keys: the daemon detaches an attach session on them; ctrl-p ctrl-q pass through', { skip }, async () => {
+  const d2 = await TestDaemon.start({ config: { 'detach-keys': 'ctrl-x,x' } });
+  try {
+    const r = await d2.berth(['run', '-d', '-it', '--name', 'dk', 'busybox', 'sh']);
+    assert.equal(r.code, 0, r.stderr);
+    const id = r.stdout.trim();
+    const h = await rawRequest(`POST /v1.45/containers/${id}/attach?stream=1&stdin=1&stdout=1&stderr=1 HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: tcp\r\nContent-Length: 0\r\n\r\n`, d2.socket);
+    assert.match(h.head, /^HTTP\/1.1 101 UPGRADED/);
+    const ended = new Promise<void>((resolve) => { h.socket.once('end', resolve); h.socket.once('close', () => resolve()); });
+    // Docker's default keys are no escape here: they reach the shell (which ignores them), the session stays.
+    h.socket.write('\x10\x11echo still-$((6*7))\r');
+    await readUntil(h.socket, h.rest, (b) => b.includes('still-42'));
+    // The configured sequence ends the session; the container keeps running.
+    h.socket.write('\x18x');
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([ended, new Promise((_r, reject) => { timer = setTimeout(() => reject(new Error('the session did not end on the configured detach keys')), 20_000); })]);
+    clearTimeout(timer);
+    h.socket.destroy();
+    assert.equal((await d2.berth(['inspect', '--format', '{{.State.Status}}', id])).stdout.trim(), 'running');
+    assert.equal((await d2.berth(['rm', '-f', id])).code, 0);
+  } finally {
+    assert.deepEqual(await d2.cleanup(), []);
+  }
 });
