@@ -9,7 +9,12 @@
  *   seqpacketPause(handle) / seqpacketResume(handle)   stop / restart reading (backpressure)
  *   seqpacketClose(handle)                  stop reading and close the socket
  *
- * Reading is driven by a libuv poll watcher on the daemon's own loop: no threads, no blocking.
+ *   mount(source, target, fstype, flags, data) -> Promise<void>    mount(2), on the libuv thread pool
+ *   umount2(target, flags) -> Promise<void>                        umount2(2), on the libuv thread pool
+ *                                           (rejections carry .code, e.g. 'EINVAL', and .errno)
+ *
+ * Socket reading is driven by a libuv poll watcher on the daemon's own loop: no threads, no blocking. mount and
+ * umount2 run on the thread pool, so a slow unmount never stalls the daemon (and no process is spawned for them).
  */
 #define _GNU_SOURCE
 #define NAPI_VERSION 8
@@ -20,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -295,6 +301,149 @@ static napi_value seqpacket_close(napi_env env, napi_callback_info info) {
   return NULL;
 }
 
+/* ------------------------------------------------------------------ mount / umount2 */
+
+typedef struct {
+  napi_async_work work;
+  napi_deferred deferred;
+  int unmount;
+  char *source, *target, *fstype, *data;
+  unsigned long flags;
+  int err;
+} mount_req_t;
+
+/* A JS string as a malloc'd C string; null/undefined give NULL. Returns 0 on success. */
+static int get_cstr(napi_env env, napi_value v, char **out) {
+  napi_valuetype t;
+  *out = NULL;
+  if (napi_typeof(env, v, &t) != napi_ok) return -1;
+  if (t == napi_null || t == napi_undefined) return 0;
+  if (t != napi_string) return -1;
+  size_t len;
+  if (napi_get_value_string_utf8(env, v, NULL, 0, &len) != napi_ok) return -1;
+  *out = malloc(len + 1);
+  if (!*out) return -1;
+  return napi_get_value_string_utf8(env, v, *out, len + 1, &len) == napi_ok ? 0 : -1;
+}
+
+static const char *errno_name(int e) {
+  switch (e) {
+    case EPERM: return "EPERM";
+    case ENOENT: return "ENOENT";
+    case EBUSY: return "EBUSY";
+    case EINVAL: return "EINVAL";
+    case ENOTDIR: return "ENOTDIR";
+    case EACCES: return "EACCES";
+    case ENODEV: return "ENODEV";
+    case ENOMEM: return "ENOMEM";
+    case ENAMETOOLONG: return "ENAMETOOLONG";
+    case ELOOP: return "ELOOP";
+    case ENOTBLK: return "ENOTBLK";
+    case EROFS: return "EROFS";
+    default: return "EUNKNOWN";
+  }
+}
+
+static void free_mount_req(mount_req_t *r) {
+  free(r->source);
+  free(r->target);
+  free(r->fstype);
+  free(r->data);
+  free(r);
+}
+
+static void mount_execute(napi_env env, void *data) {
+  (void)env;
+  mount_req_t *r = (mount_req_t *)data;
+  int rc = r->unmount ? umount2(r->target, (int)r->flags) : mount(r->source, r->target, r->fstype, r->flags, r->data);
+  r->err = rc < 0 ? errno : 0;
+}
+
+static void mount_complete(napi_env env, napi_status status, void *data) {
+  mount_req_t *r = (mount_req_t *)data;
+  int err = status == napi_ok ? r->err : ECANCELED;
+  if (err == 0) {
+    napi_value u;
+    napi_get_undefined(env, &u);
+    napi_resolve_deferred(env, r->deferred, u);
+  } else {
+    char msg[4600];
+    snprintf(msg, sizeof msg, "%s %s: %s", r->unmount ? "umount2" : "mount", r->target ? r->target : "", strerror(err));
+    napi_value m, code, e, no;
+    napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &m);
+    napi_create_string_utf8(env, errno_name(err), NAPI_AUTO_LENGTH, &code);
+    napi_create_error(env, code, m, &e);
+    napi_create_int32(env, err, &no);
+    napi_set_named_property(env, e, "code", code);
+    napi_set_named_property(env, e, "errno", no);
+    napi_reject_deferred(env, r->deferred, e);
+  }
+  napi_delete_async_work(env, r->work);
+  free_mount_req(r);
+}
+
+static napi_value queue_mount(napi_env env, mount_req_t *r) {
+  napi_value promise, name;
+  if (napi_create_promise(env, &r->deferred, &promise) != napi_ok) {
+    free_mount_req(r);
+    napi_throw_error(env, NULL, "berth_native: cannot create a promise");
+    return NULL;
+  }
+  napi_create_string_utf8(env, r->unmount ? "berth:umount2" : "berth:mount", NAPI_AUTO_LENGTH, &name);
+  if (napi_create_async_work(env, NULL, name, mount_execute, mount_complete, r, &r->work) != napi_ok ||
+      napi_queue_async_work(env, r->work) != napi_ok) {
+    napi_value m, e;
+    napi_create_string_utf8(env, "berth_native: cannot queue work", NAPI_AUTO_LENGTH, &m);
+    napi_create_error(env, NULL, m, &e);
+    napi_reject_deferred(env, r->deferred, e);
+    free_mount_req(r);
+  }
+  return promise;
+}
+
+static napi_value do_mount(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 5) {
+    napi_throw_type_error(env, NULL, "mount(source, target, fstype, flags, data)");
+    return NULL;
+  }
+  mount_req_t *r = calloc(1, sizeof *r);
+  if (!r) return throw_errno(env, "mount", ENOMEM);
+  int64_t flags = 0;
+  if (get_cstr(env, argv[0], &r->source) || get_cstr(env, argv[1], &r->target) || !r->target ||
+      get_cstr(env, argv[2], &r->fstype) || napi_get_value_int64(env, argv[3], &flags) != napi_ok ||
+      get_cstr(env, argv[4], &r->data)) {
+    free_mount_req(r);
+    napi_throw_type_error(env, NULL, "mount: bad arguments");
+    return NULL;
+  }
+  r->flags = (unsigned long)flags;
+  return queue_mount(env, r);
+}
+
+static napi_value do_umount2(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  CHECK(napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
+  if (argc < 2) {
+    napi_throw_type_error(env, NULL, "umount2(target, flags)");
+    return NULL;
+  }
+  mount_req_t *r = calloc(1, sizeof *r);
+  if (!r) return throw_errno(env, "umount2", ENOMEM);
+  int64_t flags = 0;
+  if (get_cstr(env, argv[0], &r->target) || !r->target || napi_get_value_int64(env, argv[1], &flags) != napi_ok) {
+    free_mount_req(r);
+    napi_throw_type_error(env, NULL, "umount2: bad arguments");
+    return NULL;
+  }
+  r->unmount = 1;
+  r->flags = (unsigned long)flags;
+  return queue_mount(env, r);
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   napi_property_descriptor props[] = {
     {"seqpacketOpen", NULL, seqpacket_open, NULL, NULL, NULL, napi_enumerable, NULL},
@@ -303,6 +452,8 @@ static napi_value init(napi_env env, napi_value exports) {
     {"seqpacketPause", NULL, seqpacket_pause, NULL, NULL, NULL, napi_enumerable, NULL},
     {"seqpacketResume", NULL, seqpacket_resume, NULL, NULL, NULL, napi_enumerable, NULL},
     {"seqpacketClose", NULL, seqpacket_close, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"mount", NULL, do_mount, NULL, NULL, NULL, napi_enumerable, NULL},
+    {"umount2", NULL, do_umount2, NULL, NULL, NULL, napi_enumerable, NULL},
   };
   napi_define_properties(env, exports, sizeof props / sizeof props[0], props);
   return exports;

@@ -1,6 +1,9 @@
 import { readFile, realpath } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { execFile, ExecError, InvalidArgumentError, FailedPreconditionError } from '../base/index.js';
+import { execFile, ExecError, InvalidArgumentError, FailedPreconditionError, errorMessage } from '../base/index.js';
+import { tryLoadNative } from './native.js';
+
+const MNT_DETACH = 2;
 
 export interface OverlayOptions {
   /** Lower directories, top-most first (as overlayfs' lowerdir= wants them). */
@@ -44,7 +47,7 @@ export function overlayMountOptions(o: OverlayOptions): string {
   return parts.join(',');
 }
 
-/** Mounts an overlayfs at `target` with the `mount` program. */
+/** Mounts an overlayfs at `target`: mount(2) through the native addon, else the `mount` program. */
 export async function mountOverlay(o: OverlayOptions): Promise<void> {
   const options = overlayMountOptions(o);
   const limit = (await getPageSize()) - 1; // the kernel copies mount data into one page, NUL-terminated
@@ -54,10 +57,12 @@ export async function mountOverlay(o: OverlayOptions): Promise<void> {
         `over the kernel's ${limit}-byte limit (one page); use fewer layers or shorter paths`,
     );
   }
+  const native = tryLoadNative();
   try {
-    await execFile('mount', ['-t', 'overlay', 'overlay', '-o', options, o.target]);
+    if (native) await native.mount('overlay', o.target, 'overlay', 0, options);
+    else await execFile('mount', ['-t', 'overlay', 'overlay', '-o', options, o.target]);
   } catch (err) {
-    const detail = err instanceof ExecError ? err.result.stderr.trim() : String(err);
+    const detail = err instanceof ExecError ? err.result.stderr.trim() : errorMessage(err);
     throw new FailedPreconditionError(`mounting overlay on ${o.target} failed: ${detail}`, { cause: err });
   }
 }
@@ -98,11 +103,18 @@ export async function isMounted(target: string): Promise<boolean> {
 /** Unmounts `target` (every mount stacked there); a target that is not mounted (or does not exist) is fine. */
 export async function unmount(target: string, opts: { lazy?: boolean } = {}): Promise<void> {
   const t = await canonical(target);
+  const native = tryLoadNative();
   for (let i = 0; i < 16 && (await isMounted(t)); i++) {
-    const r = await execFile('umount', opts.lazy ? ['-l', t] : [t], { allowFail: true });
-    if (r.code !== 0) {
+    let failure: string | undefined;
+    if (native) {
+      await native.umount2(t, opts.lazy ? MNT_DETACH : 0).catch((err: unknown) => { failure = errorMessage(err); });
+    } else {
+      const r = await execFile('umount', opts.lazy ? ['-l', t] : [t], { allowFail: true });
+      if (r.code !== 0) failure = r.stderr.trim();
+    }
+    if (failure !== undefined) {
       if (!(await isMounted(t))) return;
-      throw new FailedPreconditionError(`unmounting ${t} failed: ${r.stderr.trim()}`);
+      throw new FailedPreconditionError(`unmounting ${t} failed: ${failure}`);
     }
   }
 }

@@ -14,6 +14,19 @@ export interface BerthNative {
   seqpacketPause(h: NativeHandle): void;
   seqpacketResume(h: NativeHandle): void;
   seqpacketClose(h: NativeHandle): void;
+  /** mount(2) on the thread pool; rejects with an Error carrying `code` ('EINVAL'...) and `errno`. */
+  mount(source: string | null, target: string, fstype: string | null, flags: number, data: string | null): Promise<void>;
+  /** umount2(2) on the thread pool (flags: MNT_DETACH = 2...). */
+  umount2(target: string, flags: number): Promise<void>;
+}
+
+/** The addon when it is built, else undefined (callers fall back to spawning a program). */
+export function tryLoadNative(): BerthNative | undefined {
+  try {
+    return loadNative();
+  } catch {
+    return undefined;
+  }
 }
 
 let cached: BerthNative | undefined;
