@@ -107,7 +107,7 @@ after(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-test('berth registry --help and serve --help', async () => {
+void test('berth registry --help and serve --help', async () => {
   const { stdout } = await run(BERTH, ['registry', '--help']);
   assert.match(stdout, /Usage: {2}berth registry COMMAND/);
   assert.match(stdout, /serve/);
@@ -116,7 +116,7 @@ test('berth registry --help and serve --help', async () => {
   await assert.rejects(run(BERTH, ['registry', 'serve', '--bogus']), /Unknown option/);
 });
 
-test('skopeo copies an image to and from the server (OCI and Docker schema2)', async () => {
+void test('skopeo copies an image to and from the server (OCI and Docker schema2)', async () => {
   const root = join(dir, 'root-skopeo');
   const r = await serve(root);
   try {
@@ -148,7 +148,7 @@ test('skopeo copies an image to and from the server (OCI and Docker schema2)', a
   }
 });
 
-test('protocol: uploads, mount, Range, manifests, pagination, referrers, errors, delete and gc', async () => {
+void test('protocol: uploads, mount, Range, manifests, pagination, referrers, errors, delete and gc', async () => {
   const root = join(dir, 'root-proto');
   const r = await serve(root);
   const u = r.url;
@@ -357,7 +357,7 @@ test('protocol: uploads, mount, Range, manifests, pagination, referrers, errors,
   }
 });
 
-test('htpasswd basic auth: required, then working with credentials (skopeo --dest-creds/--src-creds)', async () => {
+void test('htpasswd basic auth: required, then working with credentials (skopeo --dest-creds/--src-creds)', async () => {
   const htpasswd = join(dir, 'htpasswd');
   // Hash made by Apache's htpasswd (bcrypt); berth verifies it with its own bcrypt.
   const { stdout } = await run('htpasswd', ['-nbB', '-C', '5', 'alice', 'wonderland']);
@@ -389,7 +389,7 @@ test('htpasswd basic auth: required, then working with credentials (skopeo --des
   }
 });
 
-test('bearer-token auth: challenge, token endpoint, scopes, skopeo with and without credentials', async () => {
+void test('bearer-token auth: challenge, token endpoint, scopes, skopeo with and without credentials', async () => {
   const htpasswd = join(dir, 'htpasswd-token');
   const { stdout } = await run('htpasswd', ['-nbB', '-C', '5', 'bob', 'builder']);
   await writeFile(htpasswd, stdout);
@@ -436,7 +436,7 @@ test('bearer-token auth: challenge, token endpoint, scopes, skopeo with and with
   }
 });
 
-test('read-only mode serves pulls and refuses writes with 405 UNSUPPORTED', async () => {
+void test('read-only mode serves pulls and refuses writes with 405 UNSUPPORTED', async () => {
   const root = join(dir, 'root-ro');
   let r = await serve(root);
   const push = await skopeo(['copy', '--dest-tls-verify=false', `oci:${ociDir}:1`, `docker://${r.host}/busybox:1`]);
