@@ -60,7 +60,7 @@ function usageError(io: RegistryIo, path: string, msg: string): number {
 export async function registryMain(argv: string[], io: RegistryIo): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
-    (sub === undefined ? io.stderr : io.stdout).write(GROUP_HELP);
+    io.stdout.write(GROUP_HELP);
     return 0;
   }
   if (sub === 'serve') return serve(rest, io);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { promisify } from 'node:util';
+import { request } from 'node:http';
 import { BERTH, BUSYBOX_TAR_SCRIPT } from '../helpers/daemon.js';
 
 const run = promisify(execFile);
@@ -455,6 +456,59 @@ void test('read-only mode serves pulls and refuses writes with 405 UNSUPPORTED',
     const again = await skopeo(['copy', '--dest-tls-verify=false', `oci:${ociDir}:1`, `docker://${r.host}/busybox:2`]);
     assert.notEqual(again.code, 0);
     assert.equal((await fetch(`${r.url}/v2/busybox/manifests/2`)).status, 404);
+  } finally {
+    await stop(r);
+  }
+});
+
+void test('a server killed mid-upload leaves no blob; after a restart the upload resumes and verifies', async () => {
+  const root = join(dir, 'root-crash');
+  let r = await serve(root);
+  const data = Buffer.alloc(2 << 20);
+  for (let i = 0; i < data.length; i++) data[i] = (i * 31) & 0xff;
+  const d = sha(data);
+  const post = await fetch(`${r.url}/v2/crash/blobs/uploads/`, { method: 'POST' });
+  const loc = post.headers.get('location')!;
+  let res = await fetch(new URL(loc, r.url), { method: 'PATCH', body: data.subarray(0, 1 << 20), headers: { 'Content-Range': `0-${(1 << 20) - 1}` } });
+  assert.equal(res.status, 202);
+  // A second chunk in flight (half sent) when the server dies.
+  const inflight = request(new URL(loc, r.url), { method: 'PATCH', headers: { 'Content-Length': String(1 << 20) } });
+  inflight.on('error', () => undefined);
+  inflight.write(data.subarray(1 << 20, (1 << 20) + 4096));
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  const died = new Promise((resolve) => r.proc.once('exit', resolve));
+  r.proc.kill('SIGKILL');
+  await died;
+  inflight.destroy();
+  assert.equal(await exists(join(root, 'blobs', 'sha256', d.slice(7, 9), d.slice(7))), false);
+
+  r = await serve(root);
+  try {
+    assert.equal((await fetch(`${r.url}/v2/crash/blobs/${d}`, { method: 'HEAD' })).status, 404);
+    res = await fetch(new URL(loc, r.url));
+    assert.equal(res.status, 204);
+    const end = Number(/^0-(\d+)$/.exec(res.headers.get('range')!)![1]);
+    assert.ok(end >= (1 << 20) - 1);
+    res = await fetch(`${new URL(loc, r.url).href}?digest=${d}`, { method: 'PUT', body: data.subarray(end + 1), headers: { 'Content-Range': `${end + 1}-${data.length - 1}` } });
+    assert.equal(res.status, 201);
+    res = await fetch(`${r.url}/v2/crash/blobs/${d}`);
+    assert.equal(sha(Buffer.from(await res.arrayBuffer())), d);
+  } finally {
+    await stop(r);
+  }
+});
+
+void test('TLS: skopeo pushes over https with --tls-cert/--tls-key', async () => {
+  const cert = join(dir, 'cert.pem');
+  const key = join(dir, 'key.pem');
+  await run('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-subj', '/CN=127.0.0.1', '-days', '1', '-keyout', key, '-out', cert]);
+  const r = await serve(join(dir, 'root-tls'), ['--tls-cert', cert, '--tls-key', key]);
+  try {
+    assert.match(r.url, /^https:/);
+    const push = await skopeo(['copy', '--dest-tls-verify=false', `oci:${ociDir}:1`, `docker://${r.host}/busybox:1`]);
+    assert.equal(push.code, 0, push.out);
+    const insp = await skopeo(['inspect', '--cert-dir', dir, '--tls-verify=false', `docker://${r.host}/busybox:1`]);
+    assert.equal(insp.code, 0, insp.out);
   } finally {
     await stop(r);
   }
