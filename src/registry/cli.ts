@@ -33,6 +33,9 @@ Options:
       --anonymous-pull         With --token-auth: give tokens for pull without credentials
       --config string          Configuration file (JSON with distribution's config.yml keys)
       --htpasswd string        Require basic auth with the users of this htpasswd file (bcrypt)
+      --max-concurrent-uploads int
+                               Uploads served at once; more get 429
+                               TOOMANYREQUESTS (default 0: no limit)
       --read-only              Refuse every write (405 UNSUPPORTED)
       --root string            Storage directory
       --tls-cert string        TLS certificate file (serve https)
@@ -78,6 +81,7 @@ async function serve(argv: string[], io: RegistryIo): Promise<number> {
         addr: { type: 'string' }, root: { type: 'string' }, 'tls-cert': { type: 'string' }, 'tls-key': { type: 'string' },
         config: { type: 'string' }, htpasswd: { type: 'string' }, 'read-only': { type: 'boolean' },
         'token-auth': { type: 'boolean' }, 'token-service': { type: 'string' }, 'anonymous-pull': { type: 'boolean' },
+        'max-concurrent-uploads': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     }));
@@ -92,6 +96,11 @@ async function serve(argv: string[], io: RegistryIo): Promise<number> {
     readOnly: values['read-only'] as boolean | undefined, tokenAuth: values['token-auth'] as boolean | undefined,
     tokenService: values['token-service'] as string | undefined, anonymousPull: values['anonymous-pull'] as boolean | undefined,
   };
+  if (values['max-concurrent-uploads'] !== undefined) {
+    const n = Number(values['max-concurrent-uploads']);
+    if (!Number.isInteger(n) || n < 0) return usageError(io, 'berth registry serve', `invalid --max-concurrent-uploads: ${String(values['max-concurrent-uploads'])}`);
+    flags.maxConcurrentUploads = n;
+  }
   let server: RegistryServer;
   let url: string;
   try {

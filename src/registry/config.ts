@@ -21,6 +21,8 @@ export interface RegistryConfig {
   tlsCert?: string;
   tlsKey?: string;
   readOnly: boolean;
+  /** Uploads (POST/PATCH/PUT of blobs) handled at once; more get 429 TOOMANYREQUESTS. 0 = no limit. */
+  maxConcurrentUploads: number;
   auth: 'none' | 'htpasswd' | 'token';
   realm: string;
   htpasswdPath?: string;
@@ -31,10 +33,11 @@ export interface RegistryConfig {
 export interface RegistryFlags {
   addr?: string; root?: string; tlsCert?: string; tlsKey?: string; config?: string; htpasswd?: string;
   readOnly?: boolean; tokenAuth?: boolean; tokenService?: string; anonymousPull?: boolean;
+  maxConcurrentUploads?: number;
 }
 
 interface FileShape {
-  http?: { addr?: string; tls?: { certificate?: string; key?: string } };
+  http?: { addr?: string; maxconcurrentuploads?: number; tls?: { certificate?: string; key?: string } };
   storage?: { filesystem?: { rootdirectory?: string }; maintenance?: { readonly?: { enabled?: boolean } } };
   auth?: {
     htpasswd?: { realm?: string; path?: string };
@@ -59,6 +62,7 @@ export function loadConfig(flags: RegistryFlags): RegistryConfig {
     tlsCert: flags.tlsCert ?? file.http?.tls?.certificate,
     tlsKey: flags.tlsKey ?? file.http?.tls?.key,
     readOnly: flags.readOnly ?? file.storage?.maintenance?.readonly?.enabled ?? false,
+    maxConcurrentUploads: flags.maxConcurrentUploads ?? file.http?.maxconcurrentuploads ?? 0,
     auth: 'none',
     realm: file.auth?.htpasswd?.realm ?? 'berth-registry',
   };

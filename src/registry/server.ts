@@ -23,6 +23,7 @@ export class RegistryServer {
   private readonly verified = new Map<string, boolean>();
   private readonly signer?: TokenSigner;
   onRequest?: (r: RequestRecord) => void;
+  private uploadsInFlight = 0;
 
   constructor(readonly cfg: RegistryConfig) {
     this.storage = new RegistryStorage(cfg.root);
@@ -222,6 +223,24 @@ export class RegistryServer {
       await this.drain(req);
       throw new RegistryError('UNSUPPORTED', 'The operation is unsupported: the registry is in read-only mode.');
     }
+    const isUpload = write && (route.kind === 'uploads' || route.kind === 'upload') && method !== 'DELETE';
+    if (isUpload && this.cfg.maxConcurrentUploads > 0) {
+      if (this.uploadsInFlight >= this.cfg.maxConcurrentUploads) {
+        await this.drain(req);
+        res.setHeader('Retry-After', '1');
+        throw new RegistryError('TOOMANYREQUESTS', 'too many requests: concurrent upload limit reached');
+      }
+      this.uploadsInFlight++;
+      try {
+        return await this.dispatch(req, res, route, q, denied);
+      } finally {
+        this.uploadsInFlight--;
+      }
+    }
+    return this.dispatch(req, res, route, q, denied);
+  }
+
+  private async dispatch(req: IncomingMessage, res: ServerResponse, route: Exclude<Route, { kind: 'token' }>, q: URLSearchParams, denied: Access[]): Promise<void> {
     switch (route.kind) {
       case 'base':
         return this.json(res, 200, {});

@@ -513,3 +513,31 @@ void test('TLS: skopeo pushes over https with --tls-cert/--tls-key', async () =>
     await stop(r);
   }
 });
+
+void test('--max-concurrent-uploads: an upload over the limit gets 429 TOOMANYREQUESTS', async () => {
+  const r = await serve(join(dir, 'root-429'), ['--max-concurrent-uploads', '1']);
+  try {
+    const loc = (await fetch(`${r.url}/v2/busy/blobs/uploads/`, { method: 'POST' })).headers.get('location')!;
+    // One PATCH whose body is still being sent holds the only slot.
+    const first = request(new URL(loc, r.url), { method: 'PATCH', headers: { 'Content-Length': '8' } });
+    const firstDone = new Promise<number>((resolve, reject) => {
+      first.on('response', (res) => { res.resume(); resolve(res.statusCode!); });
+      first.on('error', reject);
+    });
+    first.write('half');
+    let got: Response | undefined;
+    for (let i = 0; i < 100 && !got; i++) {
+      const res = await fetch(`${r.url}/v2/busy/blobs/uploads/`, { method: 'POST' });
+      if (res.status === 429) got = res;
+      else { await res.arrayBuffer(); await new Promise((resolve) => setTimeout(resolve, 20)); }
+    }
+    assert.ok(got, 'a second upload was refused while the first held the slot');
+    assert.equal(got.headers.get('retry-after'), '1');
+    assert.equal(await errCode(got), 'TOOMANYREQUESTS');
+    first.end('half');
+    assert.equal(await firstDone, 202);
+    assert.equal((await fetch(`${r.url}/v2/busy/blobs/uploads/`, { method: 'POST' })).status, 202);
+  } finally {
+    await stop(r);
+  }
+});
