@@ -104,7 +104,8 @@ export class RegistryServer {
     if (route.kind === 'base' || route.kind === 'token') return [];
     if (route.kind === 'catalog') return [{ type: 'registry', name: 'catalog', actions: ['*'] }];
     const read = method === 'GET' || method === 'HEAD';
-    const actions = method === 'DELETE' ? ['delete'] : read ? ['pull'] : ['pull', 'push'];
+    const upload = route.kind === 'uploads' || route.kind === 'upload';
+    const actions = method === 'DELETE' && !upload ? ['delete'] : read && !upload ? ['pull'] : ['pull', 'push'];
     const out: Access[] = [{ type: 'repository', name: route.name, actions }];
     const from = q.get('from');
     if (route.kind === 'uploads' && q.get('mount') && from && isValidName(from) && from !== route.name) {
