@@ -21,6 +21,7 @@ const allowed = {
   api: ['base', 'oci', 'engine', 'logs', 'containers', 'images', 'events'],
   client: ['base'],
   cli: ['base', 'client'],
+  registry: ['base', 'oci'],
   cmd: null, // anything
 };
 
