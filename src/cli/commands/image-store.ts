@@ -13,6 +13,13 @@ import {
 } from '../format.js';
 import { displayJsonMessages } from '../progress.js';
 import { humanDuration, humanSize, humanSizeWithPrecision } from '../units.js';
+import { TYPE_NAME } from '../template.js';
+
+/** Marks a row as a Go formatter context (`{{json .}}` escapes HTML like json.Marshal); keys must be sorted. */
+function typed<T extends object>(obj: T, name: string): T {
+  Object.defineProperty(obj, TYPE_NAME, { value: name, enumerable: false });
+  return obj;
+}
 
 const enc = encodeURIComponent;
 
@@ -38,14 +45,14 @@ export function historyRow(h: ApiHistory, o: { trunc: boolean; human: boolean; n
   const now = o.now ?? Date.now();
   const createdAt = rfc3339Local(h.Created);
   const createdBy = h.CreatedBy.replaceAll('\t', ' ');
-  return {
-    ID: o.trunc ? truncateId(h.Id) : h.Id,
-    CreatedAt: createdAt,
-    CreatedSince: !o.human ? createdAt : h.Created <= 0 ? 'N/A' : `${humanDuration(now - h.Created * 1000)} ago`,
-    CreatedBy: o.trunc ? ellipsis(createdBy, 45) : createdBy,
-    Size: o.human ? humanSizeWithPrecision(h.Size, 3) : String(h.Size),
+  return typed({
     Comment: h.Comment,
-  };
+    CreatedAt: createdAt,
+    CreatedBy: o.trunc ? ellipsis(createdBy, 45) : createdBy,
+    CreatedSince: !o.human ? createdAt : h.Created <= 0 ? 'N/A' : `${humanDuration(now - h.Created * 1000)} ago`,
+    ID: o.trunc ? truncateId(h.Id) : h.Id,
+    Size: o.human ? humanSizeWithPrecision(h.Size, 3) : String(h.Size),
+  }, '*image.historyContext');
 }
 
 // ---------------- system df ----------------
@@ -97,11 +104,12 @@ export function diskUsageRows(du: ApiDiskUsage): Array<Record<string, string>> {
     if (!b.Shared) bSize += b.Size;
     if (!b.Shared && !b.InUse) bReclaim += b.Size;
   }
+  const row = (Type: string, TotalCount: string, Active: string, Size: string, Reclaimable: string) => typed({ Active, Reclaimable, Size, TotalCount, Type }, '*formatter.diskUsageContext');
   return [
-    { Type: 'Images', TotalCount: String(images.length), Active: String(images.filter((i) => (i.Containers ?? 0) > 0).length), Size: humanSize(total), Reclaimable: withPercent(total - used, total) },
-    { Type: 'Containers', TotalCount: String(containers.length), Active: String(containers.filter(active).length), Size: humanSize(cSize), Reclaimable: withPercent(cReclaim, cSize) },
-    { Type: 'Local Volumes', TotalCount: String(volumes.length), Active: String(volumes.filter((v) => (v.UsageData?.RefCount ?? 0) > 0).length), Size: humanSize(vSize), Reclaimable: withPercent(vReclaim, vSize) },
-    { Type: 'Build Cache', TotalCount: String(cache.length), Active: String(cache.filter((b) => b.InUse).length), Size: humanSize(bSize), Reclaimable: humanSize(bReclaim) },
+    row('Images', String(images.length), String(images.filter((i) => (i.Containers ?? 0) > 0).length), humanSize(total), withPercent(total - used, total)),
+    row('Containers', String(containers.length), String(containers.filter(active).length), humanSize(cSize), withPercent(cReclaim, cSize)),
+    row('Local Volumes', String(volumes.length), String(volumes.filter((v) => (v.UsageData?.RefCount ?? 0) > 0).length), humanSize(vSize), withPercent(vReclaim, vSize)),
+    row('Build Cache', String(cache.length), String(cache.filter((b) => b.InUse).length), humanSize(bSize), humanSize(bReclaim)),
   ];
 }
 
@@ -118,14 +126,16 @@ export function diskUsageImageRows(images: readonly ApiImage[], trunc: boolean, 
     const size = img.Size ?? 0;
     const shared = img.SharedSize ?? -1;
     const created = img.Created ?? 0;
-    return {
-      Repository: repo, Tag: tag, ID: trunc ? truncateId(img.Id) : img.Id,
-      CreatedSince: `${humanDuration(now - created * 1000)} ago`,
-      Size: humanSizeWithPrecision(size, 3),
-      SharedSize: shared === -1 ? 'N/A' : humanSize(shared),
-      UniqueSize: shared === -1 ? 'N/A' : humanSize(size - shared),
+    return typed({
       Containers: (img.Containers ?? -1) === -1 ? 'N/A' : String(img.Containers),
-    };
+      CreatedSince: `${humanDuration(now - created * 1000)} ago`,
+      ID: trunc ? truncateId(img.Id) : img.Id,
+      Repository: repo,
+      SharedSize: shared === -1 ? 'N/A' : humanSize(shared),
+      Size: humanSizeWithPrecision(size, 3),
+      Tag: tag,
+      UniqueSize: shared === -1 ? 'N/A' : humanSize(size - shared),
+    }, '*formatter.imageContext');
   });
 }
 
