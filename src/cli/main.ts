@@ -57,7 +57,7 @@ const L = {
   load: { use: '[OPTIONS]', short: 'Load an image from a tar archive or STDIN', aliasLine: ['image load', 'load'], load: imageStoreMod, impl: 'load' },
   history: { use: '[OPTIONS] IMAGE', short: 'Show the history of an image', aliasLine: ['image history', 'history'], load: imageStoreMod, impl: 'history' },
   imagePrune: { use: '[OPTIONS]', short: 'Remove unused images', load: imageStoreMod, impl: 'image prune' },
-  df: { use: '[OPTIONS]', short: 'Show docker disk usage', load: imageStoreMod, impl: 'system df' },
+  df: { use: '[OPTIONS]', short: 'Show berth disk usage', load: imageStoreMod, impl: 'system df' },
 } satisfies Record<string, Leaf>;
 
 const c = (name: string, leaf: Leaf, extra: Partial<CommandSpec> = {}): CommandSpec => ({ name, ...leaf, ...extra });

@@ -178,7 +178,7 @@ export const commands: Record<string, CommandImpl> = {
   save: {
     flags: [
       { name: 'output', short: 'o', kind: 'string', usage: 'Write to a file, instead of STDOUT' },
-      { name: 'platform', kind: 'string', usage: 'Save only the given platform variant. Formatted as "os[/arch[/variant]]" (e.g., "linux/amd64")' },
+      { name: 'platform', kind: 'string', usage: 'Save only the given platform variant. Formatted as "os[/arch[/variant]]" (e.g., "linux/amd64")', hidden: true },
     ],
     args: { min: 1 },
     async run(ctx, flags, args) {
@@ -193,7 +193,7 @@ export const commands: Record<string, CommandImpl> = {
   load: {
     flags: [
       { name: 'input', short: 'i', kind: 'string', usage: 'Read from tar archive file, instead of STDIN' },
-      { name: 'platform', kind: 'string', usage: 'Load only the given platform variant. Formatted as "os[/arch[/variant]]" (e.g., "linux/amd64")' },
+      { name: 'platform', kind: 'string', usage: 'Load only the given platform variant. Formatted as "os[/arch[/variant]]" (e.g., "linux/amd64")', hidden: true },
       { name: 'quiet', short: 'q', kind: 'bool', usage: 'Suppress the load output' },
     ],
     args: { max: 0 },
@@ -223,7 +223,7 @@ export const commands: Record<string, CommandImpl> = {
       { name: 'format', kind: 'string', usage: formatUsage(true) },
       { name: 'human', short: 'H', kind: 'bool', usage: 'Print sizes and dates in human readable format', defaultText: 'true', default: true },
       { name: 'no-trunc', kind: 'bool', usage: "Don't truncate output" },
-      { name: 'platform', kind: 'string', usage: 'Show history for the given platform. Formatted as "os[/arch[/variant]]" (e.g., "linux/amd64")' },
+      { name: 'platform', kind: 'string', usage: 'Show history for the given platform. Formatted as "os[/arch[/variant]]" (e.g., "linux/amd64")', hidden: true },
       { name: 'quiet', short: 'q', kind: 'bool', usage: 'Only show image IDs' },
     ],
     args: { min: 1, max: 1 },
