@@ -19,7 +19,7 @@ command -v gcc >/dev/null || need+=(gcc)
 command -v make >/dev/null || need+=(make)
 command -v python3 >/dev/null || need+=(python3)
 command -v ps >/dev/null || need+=(procps)
-command -v skopeo >/dev/null || need+=(skopeo)            # registry server tests
+command -v skopeo >/dev/null || need+=(skopeo)            # registry and save/load tests
 command -v htpasswd >/dev/null || need+=(apache2-utils)  # bcrypt htpasswd files for them
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}"

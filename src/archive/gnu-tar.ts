@@ -87,7 +87,9 @@ export async function tarExtract(src: Readable, dir: string, o: TarExtractOption
   const sink: Writable = child.stdin!;
   sink.on('error', () => undefined);
   await pipeline(src, sink).catch((err: unknown) => {
-    if ((err as NodeJS.ErrnoException).code !== 'EPIPE' && (err as NodeJS.ErrnoException).code !== 'ERR_STREAM_DESTROYED') {
+    const code = (err as NodeJS.ErrnoException).code;
+    // tar closing its stdin after the end-of-archive blocks shows as EPIPE or a premature close: its exit status decides
+    if (code !== 'EPIPE' && code !== 'ERR_STREAM_DESTROYED' && code !== 'ERR_STREAM_PREMATURE_CLOSE') {
       child.kill('SIGKILL');
       throw err;
     }

@@ -6,3 +6,4 @@ export {
 export { TarScanner } from './tar-scan.js';
 export { rebaseTransforms, sedRegex, sedReplacement } from '../base/index.js';
 export { tarCreate, tarExtract, type TarCreateOptions, type TarExtractOptions } from './gnu-tar.js';
+export { tarHeader, tarPadding, tarTrailer, type TarHeader } from './tar-write.js';

@@ -16,6 +16,7 @@ const observeMod = () => import('./commands/observe.js').then((m) => m.commands)
 const interactiveMod = () => import('./commands/interactive.js').then((m) => m.commands);
 const cpMod = () => import('./commands/cp.js').then((m) => m.commands);
 const containerFsMod = () => import('./commands/containerfs.js').then((m) => m.commands);
+const imageStoreMod = () => import('./commands/image-store.js').then((m) => m.commands);
 
 type Leaf = Omit<CommandSpec, 'name' | 'group'>;
 const L = {
@@ -52,6 +53,11 @@ const L = {
   export: { use: '[OPTIONS] CONTAINER', short: "Export a container's filesystem as a tar archive", aliasLine: ['container export', 'export'], load: containerFsMod, impl: 'export' },
   diff: { use: 'CONTAINER', short: "Inspect changes to files or directories on a container's filesystem", aliasLine: ['container diff', 'diff'], load: containerFsMod, impl: 'diff' },
   commit: { use: '[OPTIONS] CONTAINER [REPOSITORY[:TAG]]', short: "Create a new image from a container's changes", aliasLine: ['container commit', 'commit'], load: containerFsMod, impl: 'commit' },
+  save: { use: '[OPTIONS] IMAGE [IMAGE...]', short: 'Save one or more images to a tar archive (streamed to STDOUT by default)', aliasLine: ['image save', 'save'], load: imageStoreMod, impl: 'save' },
+  load: { use: '[OPTIONS]', short: 'Load an image from a tar archive or STDIN', aliasLine: ['image load', 'load'], load: imageStoreMod, impl: 'load' },
+  history: { use: '[OPTIONS] IMAGE', short: 'Show the history of an image', aliasLine: ['image history', 'history'], load: imageStoreMod, impl: 'history' },
+  imagePrune: { use: '[OPTIONS]', short: 'Remove unused images', load: imageStoreMod, impl: 'image prune' },
+  df: { use: '[OPTIONS]', short: 'Show berth disk usage', load: imageStoreMod, impl: 'system df' },
 } satisfies Record<string, Leaf>;
 
 const c = (name: string, leaf: Leaf, extra: Partial<CommandSpec> = {}): CommandSpec => ({ name, ...leaf, ...extra });
@@ -85,17 +91,19 @@ export const ROOT: CommandSpec = {
       subcommands: [
         c('import', L.import), c('inspect', L.imageInspect), c('ls', L.images, { aliases: ['list'] }), c('pull', L.pull),
         c('rm', L.rmi, { aliases: ['remove'] }), c('tag', L.tag),
+        c('save', L.save), c('load', L.load), c('history', L.history), c('prune', L.imagePrune),
       ],
     },
     {
       name: 'system', use: 'COMMAND', short: 'Manage Docker', group: 'management',
-      subcommands: [c('info', L.info), c('events', L.events)],
+      subcommands: [c('info', L.info), c('events', L.events), c('df', L.df)],
     },
     c('attach', L.attach), c('create', L.create), c('import', L.import), c('inspect', L.inspect), c('kill', L.kill), c('logs', L.logs),
     c('pause', L.pause), c('rename', L.rename), c('restart', L.restart), c('rm', L.rm), c('rmi', L.rmi),
     c('start', L.start), c('stop', L.stop), c('tag', L.tag), c('top', L.top), c('unpause', L.unpause), c('wait', L.wait),
     c('stats', L.stats), c('events', L.events), c('port', L.port),
     c('commit', L.commit), c('cp', L.cp), c('diff', L.diff), c('export', L.export),
+    c('save', L.save), c('load', L.load), c('history', L.history),
   ],
 };
 

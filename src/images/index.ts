@@ -4,3 +4,9 @@ export {
 } from './service.js';
 export { applyChanges } from './changes.js';
 export { type CommitOptions, type ContainerConfigLike } from './commit.js';
+export { type ImageSnapshot } from './service.js';
+export { saveImages } from './save.js';
+export { loadImages } from './load.js';
+export { imageHistory, type HistoryItem } from './history.js';
+export { pruneImages, type PruneReport } from './prune.js';
+export { imageDiskUsage, type ImageUsage } from './df.js';

@@ -17,6 +17,7 @@ import { TarScanner, decompressStream } from '../archive/index.js';
 import { applyChanges } from './changes.js';
 import { childImageConfig, commitRuntimeConfig, commitTarget, type CommitOptions } from './commit.js';
 import { ReferenceStore } from './refstore.js';
+import { cleanLoadTemp } from './load-tmp.js';
 import { globToRegExp, parseBoolFilter, parseTimestampFilter } from './filters.js';
 
 export interface ImageServiceOptions {
@@ -173,8 +174,14 @@ export class ImageService {
     }
   }
 
+  /** The daemon's data root. */
+  get dataRoot(): string {
+    return this.opts.root;
+  }
+
   async init(): Promise<void> {
     await mkdir(this.metaDir, { recursive: true });
+    await cleanLoadTemp(this.opts.root);
     await this.content.init();
     await this.layers.init();
     await this.refs.load();
@@ -644,4 +651,94 @@ export class ImageService {
       if (!this.isBlobReferenced(d)) await this.content.delete(d);
     }
   }
+
+  // ---- support for save/load/history/prune/df (their logic lives in save.ts, load.ts, history.ts, prune.ts) --
+
+  private snap(rec: ImageRecord): ImageSnapshot {
+    const refs = this.refs.referencesTo(rec.id);
+    return {
+      id: rec.id, config: rec.config, chainIds: [...rec.chainIds], size: rec.size,
+      tags: refs.filter((r) => r.tag !== undefined), references: refs, created: this.createdMs(rec),
+    };
+  }
+
+  /** The image `ref` names (NotFoundError like inspect). */
+  snapshot(ref: string): ImageSnapshot {
+    return this.snap(this.find(ref));
+  }
+
+  /** Every image. */
+  snapshots(): ImageSnapshot[] {
+    return [...this.images.values()].map((r) => this.snap(r));
+  }
+
+  /** Tagged references of the repository `name` (familiar or canonical), with their image IDs. */
+  repositoryTags(name: string): Array<{ ref: Reference; id: Digest }> {
+    const want = canonicalName(parseNormalizedNamed(name));
+    const out: Array<{ ref: Reference; id: Digest }> = [];
+    for (const rec of this.images.values()) {
+      for (const r of this.refs.referencesTo(rec.id)) if (r.tag !== undefined && canonicalName(r) === want) out.push({ ref: r, id: rec.id });
+    }
+    return out;
+  }
+
+  /** Whether a container uses the image (it must then not be pruned). */
+  inUse(id: string): boolean {
+    return this.opts.usedBy?.(id) !== undefined;
+  }
+
+  /** Runs `fn` holding the image store's lock (not re-entrant: `fn` must not call locking methods). */
+  exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    return this.locked(fn);
+  }
+
+  /**
+   * Registers an image whose config blob and layers are already stored (a `load`); call under `exclusive`.
+   * Returns its snapshot.
+   */
+  async adoptLocked(id: Digest, config: ImageConfig): Promise<ImageSnapshot> {
+    const hex = digestHex(id);
+    let rec = this.images.get(hex);
+    if (!rec) {
+      const meta: ImageMeta = { id };
+      await writeJsonAtomic(join(this.metaDir, `${hex}.json`), meta);
+      rec = await this.record(id, config, meta);
+      this.images.set(hex, rec);
+      this.emit('import', id, id);
+    }
+    return this.snap(rec);
+  }
+
+  /** Points `ref` at image `id` (under `exclusive`); returns the image it pointed to before, if another. */
+  async tagLocked(id: Digest, ref: Reference): Promise<string | undefined> {
+    const rec = this.images.get(digestHex(id));
+    if (!rec) throw new NotFoundError(`No such image: ${id}`);
+    const prev = this.refs.get(ref);
+    if (prev === id) return undefined;
+    await this.addTag(rec, ref);
+    return prev;
+  }
+
+  /** Drops blobs and layers of a failed load that no image refers to (under `exclusive`). */
+  async dropUnreferencedLocked(blobs: readonly Digest[], chains: readonly Digest[]): Promise<void> {
+    const used = new Set<string>();
+    for (const img of this.images.values()) for (const c of img.chainIds) used.add(c);
+    for (const c of [...chains].reverse()) if (!used.has(c)) await this.layers.remove(c);
+    for (const b of blobs) if (!this.isBlobReferenced(b)) await this.content.delete(b);
+  }
+}
+
+/** A read-only view of one image, for save/load/history/prune/df. */
+export interface ImageSnapshot {
+  id: Digest;
+  config: ImageConfig;
+  chainIds: Digest[];
+  /** Unpacked size of all its layers. */
+  size: number;
+  /** Tagged references (canonical form). */
+  tags: Reference[];
+  /** Every reference (tags and digests). */
+  references: Reference[];
+  /** Creation time in ms since the epoch (0 when unknown). */
+  created: number;
 }

@@ -1,0 +1,83 @@
+import { pipeline } from 'node:stream/promises';
+import type { Router } from '../router.js';
+import type { Engine } from '../../engine/index.js';
+import { boolParam, filtersParam } from '../params.js';
+import { sendJson, startStream, writeJsonLine } from '../server.js';
+import { InvalidArgumentError, errorMessage, log } from '../../base/index.js';
+import { imageDiskUsage, imageHistory, loadImages, pruneImages, saveImages } from '../../images/index.js';
+
+const DF_TYPES = new Set(['container', 'image', 'volume', 'build-cache']);
+
+/** save/load, history, image prune and system df. */
+export function imageStoreRoutes(r: Router, engine: Engine): void {
+  const images = engine.images;
+
+  const save = async (res: import('node:http').ServerResponse, names: string[]): Promise<void> => {
+    const stream = await saveImages(images, names);
+    res.writeHead(200, { 'Content-Type': 'application/x-tar' });
+    try {
+      await pipeline(stream, res);
+    } catch (err) {
+      log.warn('image save aborted', { error: errorMessage(err) });
+      res.destroy();
+    }
+  };
+  r.get('/images/get', async ({ res, query }) => save(res, query.getAll('names').flatMap((n) => n.split(',')).filter((n) => n !== '')));
+  r.get('/images/{name*}/get', async ({ res, params }) => save(res, [params['name']!]));
+
+  r.post('/images/load', async ({ req, res, query }) => {
+    const quiet = boolParam(query, 'quiet');
+    void quiet; // no progress bars are sent either way; the result lines always are (as docker's quiet load)
+    let started = false;
+    const onLine = async (line: string): Promise<void> => {
+      if (!started) {
+        startStream(res);
+        started = true;
+      }
+      await writeJsonLine(res, { stream: `${line}\n` });
+    };
+    try {
+      await loadImages(images, req, images.dataRoot, onLine);
+    } catch (err) {
+      req.resume();
+      if (!started) throw err; // nothing sent yet: a plain HTTP error, as moby
+      await writeJsonLine(res, { errorDetail: { message: errorMessage(err) }, error: errorMessage(err) });
+    }
+    if (!started) startStream(res);
+    res.end();
+  });
+
+  r.get('/images/{name*}/history', async ({ res, params }) => sendJson(res, 200, await imageHistory(images, params['name']!)));
+
+  r.post('/images/prune', async ({ res, query }) => {
+    sendJson(res, 200, await pruneImages(images, filtersParam(query, ['dangling', 'until', 'label', 'label!'])));
+  });
+
+  r.get('/system/df', async ({ res, query }) => {
+    const types = query.getAll('type');
+    for (const t of types) if (!DF_TYPES.has(t)) throw new InvalidArgumentError(`unknown object type: ${t}`);
+    const want = (t: string): boolean => types.length === 0 || types.includes(t);
+    const containers = engine.containers.list({ all: true }) as Array<Record<string, unknown> & { Id: string; ImageID: string }>;
+    const out: Record<string, unknown> = {};
+    if (want('image')) {
+      const usage = await imageDiskUsage(images, (id) => containers.filter((c) => c.ImageID === id).length);
+      out['LayersSize'] = usage.LayersSize;
+      out['Images'] = usage.Images;
+    }
+    if (want('container')) {
+      const sized: object[] = [];
+      for (const c of containers) {
+        const rw = await engine.containers.sizeRw(c.Id).catch(() => 0);
+        let imageSize = 0;
+        try {
+          imageSize = images.snapshot(c.ImageID).size;
+        } catch { /* image gone */ }
+        sized.push({ ...c, SizeRw: rw, SizeRootFs: rw + imageSize });
+      }
+      out['Containers'] = sized;
+    }
+    if (want('volume')) out['Volumes'] = [];
+    if (want('build-cache')) out['BuildCache'] = [];
+    sendJson(res, 200, out);
+  });
+}
