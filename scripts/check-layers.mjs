@@ -15,10 +15,11 @@ const allowed = {
   runtime: ['base', 'oci', 'sys', 'archive'],
   logs: ['base', 'oci', 'sys'],
   events: ['base'],
+  distribution: ['base', 'oci'],
   images: ['base', 'oci', 'sys', 'archive', 'content', 'snapshots', 'events'],
   containers: ['base', 'oci', 'sys', 'archive', 'runtime', 'logs', 'events', 'snapshots'],
-  engine: ['base', 'oci', 'sys', 'archive', 'content', 'snapshots', 'runtime', 'logs', 'events', 'images', 'containers'],
-  api: ['base', 'oci', 'engine', 'logs', 'containers', 'images', 'events'],
+  engine: ['base', 'oci', 'sys', 'archive', 'distribution', 'content', 'snapshots', 'runtime', 'logs', 'events', 'images', 'containers'],
+  api: ['base', 'oci', 'distribution', 'engine', 'logs', 'containers', 'images', 'events'],
   client: ['base'],
   cli: ['base', 'client'],
   cmd: null, // anything

@@ -17,13 +17,16 @@ import { TarScanner, decompressStream } from '../archive/index.js';
 import { applyChanges } from './changes.js';
 import { childImageConfig, commitRuntimeConfig, commitTarget, type CommitOptions } from './commit.js';
 import { ReferenceStore } from './refstore.js';
+import { pullOne, type PullHost, type Progress, type Registry, type RegistryCredentials } from './pull.js';
 import { globToRegExp, parseBoolFilter, parseTimestampFilter } from './filters.js';
 
 export interface ImageServiceOptions {
   /** The daemon's data root. */
   root: string;
   /** Image events (Docker's image event actions). */
-  emit?: (e: { action: 'import' | 'tag' | 'untag' | 'delete'; id: string; ref?: string }) => void;
+  emit?: (e: { action: ImageAction; id: string; ref?: string }) => void;
+  /** The registry client (pull/push); without it pulling is refused. */
+  registry?: Registry;
   /** ID of a container using the image, if any (set by the engine). */
   usedBy?: (imageId: string) => string | undefined;
   /**
@@ -31,6 +34,18 @@ export interface ImageServiceOptions {
    * choice: an image a container uses is never deleted (forced removals by name only untag it).
    */
   isRunning?: (containerId: string) => boolean;
+}
+
+type ImageAction = 'import' | 'tag' | 'untag' | 'delete' | 'pull' | 'push';
+
+export interface PullOptions {
+  /** `fromImage`: a name, possibly with a tag or digest. */
+  image: string;
+  /** `tag`: a tag or a digest; empty with a bare name pulls every tag. */
+  tag?: string;
+  platform?: string;
+  auth?: RegistryCredentials;
+  progress?: Progress;
 }
 
 export interface ResolvedImage {
@@ -165,7 +180,7 @@ export class ImageService {
     return this.mutex.run('images', fn);
   }
 
-  private emit(action: 'import' | 'tag' | 'untag' | 'delete', id: string, ref?: string): void {
+  private emit(action: ImageAction, id: string, ref?: string): void {
     try {
       this.opts.emit?.({ action, id, ...(ref !== undefined ? { ref } : {}) });
     } catch (err) {
@@ -557,6 +572,77 @@ export class ImageService {
     await this.locked(async () => {
       const rec = this.find(ref);
       await this.addTag(rec, target);
+    });
+  }
+
+  // ---- pull ------------------------------------------------------------------------------------------------
+
+  /**
+   * `docker pull` (POST /images/create?fromImage=&tag=): one tag or digest, or every tag of a bare name with an
+   * empty `tag`. Progress goes to `o.progress` as Docker's JSON messages.
+   */
+  async pull(o: PullOptions): Promise<void> {
+    const registry = this.opts.registry;
+    if (!registry) throw new UnavailableError('pulling is not configured');
+    const progress: Progress = o.progress ?? (() => undefined);
+    let ref = parseNormalizedNamed(o.image);
+    if (o.tag) {
+      ref = isDigest(o.tag) ? { domain: ref.domain, path: ref.path, digest: o.tag } : { domain: ref.domain, path: ref.path, tag: validateTag(o.tag) };
+    }
+    const platform = parsePlatform(o.platform || 'linux/amd64');
+    const session = registry.session({ domain: ref.domain, path: ref.path }, o.auth ?? {}, 'pull');
+    const allTags = ref.tag === undefined && ref.digest === undefined;
+    const tags = allTags ? (await session.listTags()).sort() : [];
+    if (allTags && !tags.length) throw new NotFoundError(`no tags found for ${familiarName(ref)}`);
+    const targets: Reference[] = allTags ? tags.map((t) => ({ domain: ref.domain, path: ref.path, tag: t })) : [ref];
+    let anyNew = false;
+    for (const target of targets) {
+      const reference = target.digest ?? target.tag!;
+      const host: PullHost = {
+        content: this.content,
+        layers: this.layers,
+        hasImage: (id) => this.images.has(digestHex(id)),
+        register: (config, id, _refs) => this.registerPulled(config, id),
+        discard: (blobs, chains) => this.discard(blobs, chains),
+      };
+      const r = await pullOne(host, session, target, reference, platform, progress);
+      anyNew ||= r.isNew;
+      await this.locked(async () => {
+        const rec = this.images.get(digestHex(r.id));
+        if (!rec) throw new NotFoundError(`No such image: ${r.id}`);
+        if (target.tag !== undefined) await this.addTag(rec, target);
+        await this.refs.set({ domain: target.domain, path: target.path, digest: r.manifestDigest }, rec.id);
+      });
+      progress({ status: `Digest: ${r.manifestDigest}` });
+      this.emit('pull', r.id, familiarString(target));
+      if (!allTags) {
+        progress({ status: r.isNew ? `Status: Downloaded newer image for ${familiarString(target)}` : `Status: Image is up to date for ${familiarString(target)}` });
+      }
+    }
+    if (allTags) progress({ status: anyNew ? `Status: Downloaded newer image for ${familiarName(ref)}` : `Status: Image is up to date for ${familiarName(ref)}` });
+  }
+
+  private async registerPulled(config: Buffer, id: Digest): Promise<{ isNew: boolean }> {
+    return this.locked(async () => {
+      const hex = digestHex(id);
+      if (this.images.has(hex)) return { isNew: false };
+      const parsed = JSON.parse(config.toString('utf8')) as ImageConfig;
+      if (!(await this.content.has(id))) await this.content.writeBytes(config, { expected: id });
+      const meta: ImageMeta = { id };
+      const rec = await this.record(id, parsed, meta);
+      await writeJsonAtomic(join(this.metaDir, `${hex}.json`), meta);
+      this.images.set(hex, rec);
+      return { isNew: true };
+    });
+  }
+
+  /** Drops what a failed pull left: blobs and layers that no image refers to. */
+  private async discard(blobs: Digest[], chains: Digest[]): Promise<void> {
+    await this.locked(async () => {
+      const used = new Set<string>();
+      for (const img of this.images.values()) for (const c of img.chainIds) used.add(c);
+      for (const c of [...chains].reverse()) if (!used.has(c)) await this.layers.remove(c);
+      for (const b of blobs) if (!this.isBlobReferenced(b)) await this.content.delete(b);
     });
   }
 
