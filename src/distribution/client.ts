@@ -84,7 +84,7 @@ async function registryError(res: IncomingMessage): Promise<string> {
   try { text = (await readBody(res, 64 << 10)).toString('utf8'); } catch { /* ignore */ }
   try {
     const j = JSON.parse(text) as { errors?: Array<{ code?: string; message?: string }> };
-    if (j.errors?.length) return j.errors.map((e) => `${(e.code ?? 'error').toLowerCase()}: ${e.message ?? ''}`).join(', ');
+    if (j.errors?.length) return j.errors.map((e) => `${(e.code ?? 'error').toLowerCase().replace(/_/g, ' ')}: ${e.message ?? ''}`).join(', ');
   } catch { /* not JSON */ }
   return `${res.statusCode} ${res.statusMessage ?? ''}`.trim();
 }

@@ -12,9 +12,9 @@ import { attachedRun, consoleSize } from './attach.js';
 const enc = encodeURIComponent;
 
 /** POST /images/create?fromImage=... and render its progress on `out`. */
-export async function pullImage(ctx: Ctx, ref: string, opts: { platform?: string | undefined; quiet?: boolean; out?: Ctx['stdout'] } = {}): Promise<void> {
+export async function pullImage(ctx: Ctx, ref: string, opts: { platform?: string | undefined; quiet?: boolean; out?: Ctx['stdout']; allTags?: boolean } = {}): Promise<void> {
   const res = await ctx.client().request('POST', '/images/create', {
-    query: { ...pullQuery(ref), platform: opts.platform },
+    query: { ...pullQuery(ref, { allTags: !!opts.allTags }), platform: opts.platform },
     headers: { 'X-Registry-Auth': 'e30=' },
   });
   const out = opts.out ?? ctx.stderr;
