@@ -685,8 +685,15 @@ export class ImageService {
         if (user !== undefined && repoRefs.length === 1 && !force) {
           throw new ConflictError(`conflict: unable to remove repository reference "${ref}" (must force) - container ${shortId(user)} is using its referenced image ${shortId(id)}`);
         }
-        await untag([parseReference(ref)]);
+        const named = parseReference(ref);
+        await untag([named]);
         repoRefs = this.refs.referencesTo(id);
+        if (named.digest === undefined && !repoRefs.some((r) => r.digest === undefined && canonicalName(r) === canonicalName(named))) {
+          // Like moby: the last tag of a repository takes that repository's digest references with it.
+          const digestRefs = repoRefs.filter((r) => r.digest !== undefined && canonicalName(r) === canonicalName(named));
+          if (digestRefs.length) await untag(digestRefs);
+          repoRefs = this.refs.referencesTo(id);
+        }
         if (repoRefs.length > 0) return records;
         removedRepositoryRef = true;
       } else if (repoRefs.length === 1) {
