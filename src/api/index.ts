@@ -8,6 +8,7 @@ import { imageRoutes } from './routes/images.js';
 import { observeRoutes } from './routes/observe.js';
 import { streamRoutes } from './routes/streams.js';
 import { archiveRoutes } from './routes/archive.js';
+import { authRoutes } from './routes/auth.js';
 
 export { API_VERSION, MIN_API_VERSION } from './server.js';
 
@@ -20,5 +21,6 @@ export function createEngineApi(engine: Engine, version: string): Server {
   observeRoutes(router, engine);
   streamRoutes(router, engine);
   archiveRoutes(router, engine);
+  authRoutes(router, engine);
   return createApiServer(router, { version });
 }

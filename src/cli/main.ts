@@ -16,9 +16,12 @@ const observeMod = () => import('./commands/observe.js').then((m) => m.commands)
 const interactiveMod = () => import('./commands/interactive.js').then((m) => m.commands);
 const cpMod = () => import('./commands/cp.js').then((m) => m.commands);
 const containerFsMod = () => import('./commands/containerfs.js').then((m) => m.commands);
+const loginMod = () => import('./commands/login.js').then((m) => m.commands);
 
 type Leaf = Omit<CommandSpec, 'name' | 'group'>;
 const L = {
+  login: { use: '[OPTIONS] [SERVER]', short: 'Authenticate to a registry', load: loginMod, impl: 'login' },
+  logout: { use: '[SERVER]', short: 'Log out from a registry', load: loginMod, impl: 'logout' },
   run: { use: '[OPTIONS] IMAGE [COMMAND] [ARG...]', short: 'Create and run a new container from an image', aliasLine: ['container run', 'run'], load: runMod, impl: 'run' },
   create: { use: '[OPTIONS] IMAGE [COMMAND] [ARG...]', short: 'Create a new container', aliasLine: ['container create', 'create'], load: runMod, impl: 'create' },
   start: { use: '[OPTIONS] CONTAINER [CONTAINER...]', short: 'Start one or more stopped containers', aliasLine: ['container start', 'start'], load: containerMod, impl: 'start' },
@@ -66,6 +69,8 @@ export const ROOT: CommandSpec = {
     c('exec', L.exec, { group: 'common' }),
     c('ps', L.ps, { group: 'common' }),
     c('pull', L.pull, { group: 'common' }),
+    c('login', L.login, { group: 'common' }),
+    c('logout', L.logout, { group: 'common' }),
     c('images', L.images, { group: 'common' }),
     c('version', L.version, { group: 'common' }),
     c('info', L.info, { group: 'common' }),

@@ -18,6 +18,8 @@ export interface RegistrySession {
 
 export interface Registry {
   session(repo: { domain: string; path: string }, auth?: RegistryCredentials, actions?: string): RegistrySession;
+  /** Checks credentials against a registry (`docker login`); throws UnauthorizedError when they are wrong. */
+  checkLogin(domain: string, auth: RegistryCredentials): Promise<void>;
 }
 
 export interface RegistryCredentials {

@@ -622,6 +622,15 @@ export class ImageService {
     if (allTags) progress({ status: anyNew ? `Status: Downloaded newer image for ${familiarName(ref)}` : `Status: Image is up to date for ${familiarName(ref)}` });
   }
 
+  /** POST /auth: checks the credentials against the registry of `serveraddress` (Docker Hub when empty). */
+  async login(auth: RegistryCredentials): Promise<void> {
+    const registry = this.opts.registry;
+    if (!registry) throw new UnavailableError('registry access is not configured');
+    let server = (auth.serveraddress ?? '').replace(/^https?:\/\//, '').replace(/\/.*$/, '');
+    if (server === '' || server === 'index.docker.io' || server === 'registry-1.docker.io') server = 'docker.io';
+    await registry.checkLogin(server, auth);
+  }
+
   private async registerPulled(config: Buffer, id: Digest): Promise<{ isNew: boolean }> {
     return this.locked(async () => {
       const hex = digestHex(id);

@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { BERTH, BUSYBOX_TAR_SCRIPT, TestDaemon, hasDocker, isRoot, sleep, waitFor } from '../helpers/daemon.js';
+import { BERTH, BUSYBOX_TAR_SCRIPT, TestDaemon, hasDocker, isRoot, run, sleep, waitFor } from '../helpers/daemon.js';
 import { CountingProxy, OciLayout, TestRegistry, makeTar, runBuf, sha256, skopeoCopy } from '../helpers/registry.js';
 
 async function blobFiles(d: TestDaemon): Promise<string[]> {
@@ -224,5 +224,77 @@ describe('pull from docker-registry', { skip: !isRoot }, () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, new RegExp(`Unable to find image '${R}/test/four:1' locally`));
     assert.equal(r.stdout, 'layer a (zstd)\n');
+  });
+});
+
+describe('registry with htpasswd auth: login, pull, logout', { skip: !isRoot }, () => {
+  let reg: TestRegistry;
+  let d: TestDaemon;
+  let work: string;
+  let cfgDir: string;
+  const berth = (args: string[], input?: string) => run(BERTH, ['-H', d.host, ...args], { env: { DOCKER_CONFIG: cfgDir }, ...(input !== undefined ? { input } : {}) });
+
+  before(async () => {
+    reg = await TestRegistry.start({ users: { alice: 's3cret-pw' } });
+    work = await mkdtemp(join(tmpdir(), 'berth-auth-'));
+    cfgDir = join(work, 'docker-config');
+    const layout = new OciLayout(join(work, 'layout'));
+    const img = await layout.image([{ tar: await makeTar({ 'hello.txt': 'private\n' }), compression: 'gzip' }]);
+    layout.tag('priv', img.descriptor as never);
+    await layout.write();
+    await skopeoCopy(`oci:${join(work, 'layout')}:priv`, `docker://${reg.addr}/team/priv:1`, ['--dest-creds', 'alice:s3cret-pw']);
+    d = await TestDaemon.start({ busybox: false });
+  });
+
+  after(async () => {
+    const leaks = d ? await d.cleanup() : [];
+    await reg?.stop();
+    if (work) await rm(work, { recursive: true, force: true });
+    assert.deepEqual(leaks, []);
+  });
+
+  test('pull fails clearly until login; a wrong password saves nothing; logout removes the entry', async () => {
+    const ref = `${reg.addr}/team/priv:1`;
+    let r = await berth(['pull', ref]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /pull access denied for .*team\/priv, repository does not exist or may require 'docker login'/);
+
+    r = await berth(['login', '-u', 'alice', '-p', 'wrong', reg.addr]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /401 Unauthorized/);
+    await assert.rejects(readFile(join(cfgDir, 'config.json')), /ENOENT/);
+
+    r = await berth(['login', '-u', 'alice', '--password-stdin', reg.addr], 's3cret-pw\n');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'Login Succeeded\n');
+    const cfg = JSON.parse(await readFile(join(cfgDir, 'config.json'), 'utf8')) as { auths: Record<string, { auth: string }> };
+    assert.equal(Buffer.from(cfg.auths[reg.addr]!.auth, 'base64').toString(), 'alice:s3cret-pw');
+
+    r = await berth(['pull', ref]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Status: Downloaded newer image for /);
+
+    r = await berth(['logout', reg.addr]);
+    assert.equal(r.stdout, `Removing login credentials for ${reg.addr}\n`);
+    const after = JSON.parse(await readFile(join(cfgDir, 'config.json'), 'utf8')) as { auths: Record<string, unknown> };
+    assert.deepEqual(after.auths, {});
+    assert.equal((await berth(['rmi', ref])).code, 0);
+    r = await berth(['pull', ref]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /may require 'docker login'/);
+  });
+
+  test('the docker CLI logs in through berthd and pulls', { skip: !hasDocker() }, async () => {
+    const env = { DOCKER_HOST: d.host, DOCKER_CONFIG: join(work, 'docker-cli-config') };
+    let r = await run('docker', ['login', '-u', 'alice', '--password-stdin', reg.addr], { env, input: 'nope\n' });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /401 Unauthorized/);
+    r = await run('docker', ['login', '-u', 'alice', '--password-stdin', reg.addr], { env, input: 's3cret-pw\n' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Login Succeeded/);
+    r = await run('docker', ['pull', `${reg.addr}/team/priv:1`], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Pull complete/);
+    assert.equal((await berth(['rmi', `${reg.addr}/team/priv:1`])).code, 0);
   });
 });
