@@ -2,14 +2,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeAuthHeader, parseChallenges } from './auth.js';
 
-test('parses bearer and basic challenges', () => {
+void test('parses bearer and basic challenges', () => {
   const c = parseChallenges('Bearer realm="https://auth.docker.io/token",service="registry.docker.io",scope="repository:library/busybox:pull"');
   assert.deepEqual(c, [{ scheme: 'bearer', params: { realm: 'https://auth.docker.io/token', service: 'registry.docker.io', scope: 'repository:library/busybox:pull' } }]);
   assert.deepEqual(parseChallenges('Basic realm="Registry Realm"'), [{ scheme: 'basic', params: { realm: 'Registry Realm' } }]);
   assert.deepEqual(parseChallenges(undefined), []);
 });
 
-test('decodes X-Registry-Auth', () => {
+void test('decodes X-Registry-Auth', () => {
   const v = Buffer.from(JSON.stringify({ username: 'u', password: 'p', serveraddress: 'localhost:5000' })).toString('base64url');
   assert.deepEqual(decodeAuthHeader(v), { username: 'u', password: 'p', serveraddress: 'localhost:5000' });
   assert.deepEqual(decodeAuthHeader('e30='), {});

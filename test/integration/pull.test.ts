@@ -21,7 +21,7 @@ async function storeIsClean(d: TestDaemon): Promise<void> {
   }
 }
 
-describe('pull from docker-registry', { skip: !isRoot }, () => {
+void describe('pull from docker-registry', { skip: !isRoot }, () => {
   let reg: TestRegistry;
   let proxy: CountingProxy;
   let d: TestDaemon;
@@ -75,7 +75,7 @@ describe('pull from docker-registry', { skip: !isRoot }, () => {
     assert.deepEqual(leaks, []);
   });
 
-  test('pull by tag shows Docker progress, records RepoDigests; a second pull transfers no layer', async () => {
+  void test('pull by tag shows Docker progress, records RepoDigests; a second pull transfers no layer', async () => {
     proxy.blobGets = [];
     const r = await d.berth(['pull', `${R}/test/busybox`]);
     assert.equal(r.code, 0, r.stderr);
@@ -100,7 +100,7 @@ describe('pull from docker-registry', { skip: !isRoot }, () => {
     await storeIsClean(d);
   });
 
-  test('pull by digest of a Docker schema2 manifest of a held image fetches nothing', async () => {
+  void test('pull by digest of a Docker schema2 manifest of a held image fetches nothing', async () => {
     const m = JSON.parse((await runBuf('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${reg.addr}/test/busybox-v2:latest`])).toString()) as { mediaType: string };
     assert.equal(m.mediaType, 'application/vnd.docker.distribution.manifest.v2+json');
     const raw = await runBuf('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${reg.addr}/test/busybox-v2:latest`]);
@@ -115,7 +115,7 @@ describe('pull from docker-registry', { skip: !isRoot }, () => {
     assert.ok(insp[0]!.RepoDigests.includes(`${R}/test/busybox-v2@${digest}`));
   });
 
-  test('zstd, plain and gzip layers; an image sharing 3 of 4 layers fetches one; pull -a', async () => {
+  void test('zstd, plain and gzip layers; an image sharing 3 of 4 layers fetches one; pull -a', async () => {
     proxy.blobGets = [];
     const r1 = await d.berth(['pull', `${R}/test/four:1`]);
     assert.equal(r1.code, 0, r1.stderr);
@@ -137,7 +137,7 @@ describe('pull from docker-registry', { skip: !isRoot }, () => {
     await storeIsClean(d);
   });
 
-  test('an OCI index: linux/amd64 by default, --platform linux/arm64', async () => {
+  void test('an OCI index: linux/amd64 by default, --platform linux/arm64', async () => {
     const r = await d.berth(['pull', `${R}/test/multi`]);
     assert.equal(r.code, 0, r.stderr);
     let insp = JSON.parse((await d.berth(['image', 'inspect', `${R}/test/multi`])).stdout) as Array<{ Id: string; Architecture: string }>;
@@ -153,13 +153,13 @@ describe('pull from docker-registry', { skip: !isRoot }, () => {
     assert.match(bad.stderr, /no matching manifest for linux\/s390x/);
   });
 
-  test('a missing tag is a clear error', async () => {
+  void test('a missing tag is a clear error', async () => {
     const r = await d.berth(['pull', `${R}/test/busybox:nosuch`]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, /manifest for .*test\/busybox:nosuch not found: manifest unknown/);
   });
 
-  test('a tampered blob fails with a digest error and stores nothing', async () => {
+  void test('a tampered blob fails with a digest error and stores nothing', async () => {
     const layer = imgs['tamper']!.layerDigests[0]!;
     const original = await readFile(reg.blobPath(layer));
     const evil = gzipSync(await makeTar({ 't.txt': 'evil!!!!\n' }));
@@ -180,7 +180,7 @@ describe('pull from docker-registry', { skip: !isRoot }, () => {
     }
   });
 
-  test('a pull killed halfway, then repeated, succeeds and leaves a clean store', async () => {
+  void test('a pull killed halfway, then repeated, succeeds and leaves a clean store', async () => {
     const layer = imgs['slow']!.layerDigests[0]!;
     proxy.throttle = 64 << 10;
     proxy.blobGets = [];
@@ -205,7 +205,7 @@ describe('pull from docker-registry', { skip: !isRoot }, () => {
     assert.equal((await d.berth(['rmi', `${R}/test/slow`])).code, 0);
   });
 
-  test('the docker CLI pulls through berthd', { skip: !hasDocker() }, async () => {
+  void test('the docker CLI pulls through berthd', { skip: !hasDocker() }, async () => {
     assert.equal((await d.berth(['rmi', `${R}/test/four:1`])).code, 0);
     const r = await d.docker(['pull', `${R}/test/four:1`]);
     assert.equal(r.code, 0, r.stderr);
@@ -218,7 +218,7 @@ describe('pull from docker-registry', { skip: !isRoot }, () => {
     assert.equal(q.stdout, `${R}/test/four:2\n`, q.stderr);
   });
 
-  test('run pulls a missing image', async () => {
+  void test('run pulls a missing image', async () => {
     await d.berth(['rmi', '-f', `${R}/test/four:1`]);
     const r = await d.berth(['run', '--rm', '--network', 'none', `${R}/test/four:1`]);
     assert.equal(r.code, 0, r.stderr);
@@ -227,7 +227,7 @@ describe('pull from docker-registry', { skip: !isRoot }, () => {
   });
 });
 
-describe('registry with htpasswd auth: login, pull, logout', { skip: !isRoot }, () => {
+void describe('registry with htpasswd auth: login, pull, logout', { skip: !isRoot }, () => {
   let reg: TestRegistry;
   let d: TestDaemon;
   let work: string;
@@ -253,7 +253,7 @@ describe('registry with htpasswd auth: login, pull, logout', { skip: !isRoot }, 
     assert.deepEqual(leaks, []);
   });
 
-  test('pull fails clearly until login; a wrong password saves nothing; logout removes the entry', async () => {
+  void test('pull fails clearly until login; a wrong password saves nothing; logout removes the entry', async () => {
     const ref = `${reg.addr}/team/priv:1`;
     let r = await berth(['pull', ref]);
     assert.equal(r.code, 1);
@@ -284,7 +284,7 @@ describe('registry with htpasswd auth: login, pull, logout', { skip: !isRoot }, 
     assert.match(r.stderr, /may require 'docker login'/);
   });
 
-  test('the docker CLI logs in through berthd and pulls', { skip: !hasDocker() }, async () => {
+  void test('the docker CLI logs in through berthd and pulls', { skip: !hasDocker() }, async () => {
     const env = { DOCKER_HOST: d.host, DOCKER_CONFIG: join(work, 'docker-cli-config') };
     let r = await run('docker', ['login', '-u', 'alice', '--password-stdin', reg.addr], { env, input: 'nope\n' });
     assert.equal(r.code, 1);
