@@ -16,10 +16,12 @@ const observeMod = () => import('./commands/observe.js').then((m) => m.commands)
 const interactiveMod = () => import('./commands/interactive.js').then((m) => m.commands);
 const cpMod = () => import('./commands/cp.js').then((m) => m.commands);
 const containerFsMod = () => import('./commands/containerfs.js').then((m) => m.commands);
+const pushMod = () => import('./commands/push.js').then((m) => m.commands);
 const loginMod = () => import('./commands/login.js').then((m) => m.commands);
 
 type Leaf = Omit<CommandSpec, 'name' | 'group'>;
 const L = {
+  push: { use: '[OPTIONS] NAME[:TAG]', short: 'Upload an image to a registry', aliasLine: ['image push', 'push'], load: pushMod, impl: 'push' },
   login: { use: '[OPTIONS] [SERVER]', short: 'Authenticate to a registry', load: loginMod, impl: 'login' },
   logout: { use: '[SERVER]', short: 'Log out from a registry', load: loginMod, impl: 'logout' },
   run: { use: '[OPTIONS] IMAGE [COMMAND] [ARG...]', short: 'Create and run a new container from an image', aliasLine: ['container run', 'run'], load: runMod, impl: 'run' },
@@ -69,9 +71,10 @@ export const ROOT: CommandSpec = {
     c('exec', L.exec, { group: 'common' }),
     c('ps', L.ps, { group: 'common' }),
     c('pull', L.pull, { group: 'common' }),
+    c('push', L.push, { group: 'common' }),
+    c('images', L.images, { group: 'common' }),
     c('login', L.login, { group: 'common' }),
     c('logout', L.logout, { group: 'common' }),
-    c('images', L.images, { group: 'common' }),
     c('version', L.version, { group: 'common' }),
     c('info', L.info, { group: 'common' }),
     {
@@ -88,7 +91,7 @@ export const ROOT: CommandSpec = {
     {
       name: 'image', use: 'COMMAND', short: 'Manage images', group: 'management',
       subcommands: [
-        c('import', L.import), c('inspect', L.imageInspect), c('ls', L.images, { aliases: ['list'] }), c('pull', L.pull),
+        c('import', L.import), c('inspect', L.imageInspect), c('ls', L.images, { aliases: ['list'] }), c('pull', L.pull), c('push', L.push),
         c('rm', L.rmi, { aliases: ['remove'] }), c('tag', L.tag),
       ],
     },

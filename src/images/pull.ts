@@ -10,6 +10,10 @@ import type { LayerStore } from '../snapshots/index.js';
 
 /** What the image service needs from a registry client (src/distribution implements it; wired by the engine). */
 export interface RegistrySession {
+  headBlob(digest: Digest): Promise<number | undefined>;
+  mountBlob(digest: Digest, from: string): Promise<boolean>;
+  uploadBlob(digest: Digest, size: number, open: () => Readable): Promise<void>;
+  putManifest(reference: string, mediaType: string, bytes: Buffer): Promise<Digest>;
   getManifest(reference: string): Promise<{ bytes: Buffer; mediaType: string; digest: Digest }>;
   getBlob(digest: Digest): Promise<{ stream: Readable; size: number | undefined }>;
   getBlobBytes(digest: Digest): Promise<Buffer>;
@@ -33,7 +37,8 @@ export interface RegistryCredentials {
 
 /** One of Docker's JSON progress messages. */
 export interface ProgressMessage {
-  status: string;
+  status?: string;
+  aux?: unknown;
   id?: string;
   progress?: string;
   progressDetail?: { current?: number; total?: number };
@@ -111,6 +116,8 @@ export interface PullHost {
   register(config: Buffer, id: Digest, refs: Reference[]): Promise<{ isNew: boolean }>;
   /** True when the image and its layers are all present. */
   hasImage(id: Digest): boolean;
+  /** Remembers where a layer's compressed form lives (for pushes: HEAD first, cross-repository mounts). */
+  recordSource(diffId: Digest, src: { digest: Digest; mediaType: string; size: number; domain: string; path: string }): Promise<void>;
   /** Removes the blobs and unpacked layers of a failed pull that no image refers to. */
   discard(blobs: Digest[], chains: Digest[]): Promise<void>;
 }
@@ -147,7 +154,10 @@ export async function pullOne(host: PullHost, session: RegistrySession, repo: Re
   if (diffIds.length !== layers.length || !diffIds.every(isDigest) || !layers.every((l) => isDigest(l.digest))) {
     throw new InvalidArgumentError(`invalid image ${id}: ${layers.length} layers in the manifest, ${diffIds.length} diff IDs in the config`);
   }
-  if (host.hasImage(id)) return { id, manifestDigest: top.digest, isNew: false };
+  if (host.hasImage(id)) {
+    await recordSources(host, repo, layers, diffIds);
+    return { id, manifestDigest: top.digest, isNew: false };
+  }
 
   // Which layers are needed: a present chain ID means that layer and all below are already unpacked.
   const chains: Digest[] = [];
@@ -245,10 +255,18 @@ export async function pullOne(host: PullHost, session: RegistrySession, repo: Re
       progress({ status: 'Pull complete', id: sid });
     }
     const { isNew } = await host.register(configBytes, id, []);
+    await recordSources(host, repo, layers, diffIds);
     return { id, manifestDigest: top.digest, isNew };
   } catch (err) {
     await Promise.allSettled(downloads.values());
     await host.discard(written, chains.filter((_c, i) => !present[i]));
     throw err;
+  }
+}
+
+async function recordSources(host: PullHost, repo: Reference, layers: Descriptor[], diffIds: Digest[]): Promise<void> {
+  for (let i = 0; i < layers.length; i++) {
+    const l = layers[i]!;
+    await host.recordSource(diffIds[i]!, { digest: l.digest, mediaType: l.mediaType, size: l.size, domain: repo.domain, path: repo.path });
   }
 }

@@ -17,6 +17,8 @@ import { TarScanner, decompressStream } from '../archive/index.js';
 import { applyChanges } from './changes.js';
 import { childImageConfig, commitRuntimeConfig, commitTarget, type CommitOptions } from './commit.js';
 import { ReferenceStore } from './refstore.js';
+import { DistributionMetadata } from './dist-meta.js';
+import { pushOne } from './push.js';
 import { pullOne, type PullHost, type Progress, type Registry, type RegistryCredentials } from './pull.js';
 import { globToRegExp, parseBoolFilter, parseTimestampFilter } from './filters.js';
 
@@ -167,6 +169,7 @@ export class ImageService {
   private readonly refs: ReferenceStore;
   private readonly images = new Map<string, ImageRecord>(); // key: hex
   private readonly mutex = new KeyedMutex();
+  private readonly distMeta: DistributionMetadata;
 
   constructor(private readonly opts: ImageServiceOptions) {
     this.content = new LocalContentStore(join(opts.root, 'content'));
@@ -174,6 +177,7 @@ export class ImageService {
     this.imageDir = join(opts.root, 'image');
     this.metaDir = join(this.imageDir, 'meta');
     this.refs = new ReferenceStore(this.imageDir);
+    this.distMeta = new DistributionMetadata(join(this.imageDir, 'distribution'));
   }
 
   private locked<T>(fn: () => Promise<T>): Promise<T> {
@@ -604,6 +608,7 @@ export class ImageService {
         hasImage: (id) => this.images.has(digestHex(id)),
         register: (config, id, _refs) => this.registerPulled(config, id),
         discard: (blobs, chains) => this.discard(blobs, chains),
+        recordSource: (diffId, src) => this.distMeta.add(diffId, src),
       };
       const r = await pullOne(host, session, target, reference, platform, progress);
       anyNew ||= r.isNew;
@@ -620,6 +625,41 @@ export class ImageService {
       }
     }
     if (allTags) progress({ status: anyNew ? `Status: Downloaded newer image for ${familiarName(ref)}` : `Status: Image is up to date for ${familiarName(ref)}` });
+  }
+
+  /**
+   * `docker push` (POST /images/{name}/push?tag=): one tag, or every tag of `name` when `tag` is empty. Only blobs
+   * the registry lacks are uploaded (HEAD first, cross-repository mounts on the same registry).
+   */
+  async push(o: { name: string; tag?: string; auth?: RegistryCredentials; progress?: Progress }): Promise<void> {
+    const registry = this.opts.registry;
+    if (!registry) throw new UnavailableError('pushing is not configured');
+    const progress: Progress = o.progress ?? (() => undefined);
+    let ref = parseNormalizedNamed(o.name);
+    if (o.tag) ref = { domain: ref.domain, path: ref.path, tag: validateTag(o.tag) };
+    const name = canonicalName(ref);
+    let targets: Reference[];
+    if (ref.tag !== undefined) {
+      if (!this.refs.get(ref)) throw new NotFoundError(`An image does not exist locally with the tag: ${familiarName(ref)}`);
+      targets = [ref];
+    } else {
+      targets = [];
+      for (const rec of this.images.values()) {
+        for (const r of this.refs.referencesTo(rec.id)) if (r.tag !== undefined && canonicalName(r) === name) targets.push(r);
+      }
+      targets.sort((a, b) => (a.tag! < b.tag! ? -1 : 1));
+      if (!targets.length) throw new NotFoundError(`An image does not exist locally with the tag: ${familiarName(ref)}`);
+    }
+    progress({ status: `The push refers to repository [${familiarName(ref)}]` });
+    const session = registry.session({ domain: ref.domain, path: ref.path }, o.auth ?? {}, 'pull,push');
+    for (const t of targets) {
+      const rec = this.find(familiarString(t));
+      const r = await pushOne({ content: this.content, meta: this.distMeta }, session, t, rec.id, rec.config, progress);
+      progress({ status: `${t.tag}: digest: ${r.digest} size: ${r.size}` });
+      progress({ progressDetail: {}, aux: { Tag: t.tag, Digest: r.digest, Size: r.size } });
+      await this.locked(async () => { await this.refs.set({ domain: t.domain, path: t.path, digest: r.digest }, rec.id); });
+      this.emit('push', rec.id, familiarString(t));
+    }
   }
 
   /** POST /auth: checks the credentials against the registry of `serveraddress` (Docker Hub when empty). */

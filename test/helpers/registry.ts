@@ -100,6 +100,9 @@ export function httpStatus(url: string): Promise<number> {
 /** A loopback HTTP proxy in front of a registry: counts blob GETs and can slow them down. */
 export class CountingProxy {
   blobGets: string[] = [];
+  /** Blob uploads finished (PUT .../blobs/uploads/...) and mounts asked for. */
+  uploads = 0;
+  mounts = 0;
   /** Bytes per 100 ms for blob bodies; 0 = unthrottled. */
   throttle = 0;
   private readonly server: http.Server;
@@ -108,6 +111,8 @@ export class CountingProxy {
     this.server = http.createServer((req, res) => {
       const m = /^\/v2\/.+\/blobs\/(sha256:[a-f0-9]{64})$/.exec((req.url ?? '').split('?')[0]!);
       if (m && req.method === 'GET') this.blobGets.push(m[1]!);
+      if (req.method === 'PUT' && /\/blobs\/uploads\//.test(req.url ?? '')) this.uploads++;
+      if (req.method === 'POST' && /\/blobs\/uploads\/\?.*mount=/.test(req.url ?? '')) this.mounts++;
       const [host, port] = this.target.split(':');
       const up = http.request({ host, port: Number(port), method: req.method, path: req.url, headers: req.headers }, (ur) => {
         res.writeHead(ur.statusCode ?? 502, ur.headers);

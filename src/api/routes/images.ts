@@ -3,7 +3,7 @@ import type { Engine } from '../../engine/index.js';
 import { boolParam, filtersParam } from '../params.js';
 import { sendJson, startStream, writeJsonLine } from '../server.js';
 import { errorMessage, InvalidArgumentError } from '../../base/index.js';
-import { pullRoute } from './pull.js';
+import { pullRoute, pushRoute } from './pull.js';
 
 const IMAGE_FILTERS = ['dangling', 'label', 'before', 'since', 'reference', 'until'];
 
@@ -49,6 +49,8 @@ export function imageRoutes(r: Router, engine: Engine): void {
     }
     res.end();
   });
+
+  r.post('/images/{name*}/push', async ({ req, res, params, query }) => pushRoute(images, params['name']!, req, res, query));
 
   r.get('/images/{name*}/json', async ({ res, params }) => sendJson(res, 200, await images.inspect(params['name']!)));
 
