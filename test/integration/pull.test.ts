@@ -298,3 +298,37 @@ void describe('registry with htpasswd auth: login, pull, logout', { skip: !isRoo
     assert.equal((await berth(['rmi', `${reg.addr}/team/priv:1`])).code, 0);
   });
 });
+
+void describe('registry-mirrors for docker.io', { skip: !isRoot }, () => {
+  let reg: TestRegistry;
+  let d: TestDaemon;
+  let work: string;
+
+  before(async () => {
+    reg = await TestRegistry.start();
+    work = await mkdtemp(join(tmpdir(), 'berth-mirror-'));
+    const layout = new OciLayout(join(work, 'layout'));
+    const img = await layout.image([{ tar: await makeTar({ 'mirror.txt': 'from the mirror\n' }), compression: 'gzip' }]);
+    layout.tag('m', img.descriptor as never);
+    await layout.write();
+    await skopeoCopy(`oci:${join(work, 'layout')}:m`, `docker://${reg.addr}/library/mirrored:1`);
+    d = await TestDaemon.start({ busybox: false, config: { 'registry-mirrors': [`http://${reg.addr}`] } });
+  });
+
+  after(async () => {
+    const leaks = d ? await d.cleanup() : [];
+    await reg?.stop();
+    if (work) await rm(work, { recursive: true, force: true });
+    assert.deepEqual(leaks, []);
+  });
+
+  void test('a docker.io image is pulled from the mirror', async () => {
+    const r = await d.berth(['pull', 'mirrored:1']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /1: Pulling from library\/mirrored/);
+    assert.match(r.stdout, /Status: Downloaded newer image for mirrored:1\ndocker.io\/library\/mirrored:1\n$/);
+    const insp = JSON.parse((await d.berth(['image', 'inspect', 'mirrored:1'])).stdout) as Array<{ RepoTags: string[] }>;
+    assert.deepEqual(insp[0]!.RepoTags, ['mirrored:1']);
+    assert.equal((await d.berth(['rmi', 'mirrored:1'])).code, 0);
+  });
+});
