@@ -619,7 +619,7 @@ export class ImageService {
         await this.refs.set({ domain: target.domain, path: target.path, digest: r.manifestDigest }, rec.id);
       });
       progress({ status: `Digest: ${r.manifestDigest}` });
-      this.emit('pull', r.id, familiarString(target));
+      this.emit('pull', familiarString(target), familiarName(target));
       if (!allTags) {
         progress({ status: r.isNew ? `Status: Downloaded newer image for ${familiarString(target)}` : `Status: Image is up to date for ${familiarString(target)}` });
       }
@@ -658,7 +658,7 @@ export class ImageService {
       progress({ status: `${t.tag}: digest: ${r.digest} size: ${r.size}` });
       progress({ progressDetail: {}, aux: { Tag: t.tag, Digest: r.digest, Size: r.size } });
       await this.locked(async () => { await this.refs.set({ domain: t.domain, path: t.path, digest: r.digest }, rec.id); });
-      this.emit('push', rec.id, familiarString(t));
+      this.emit('push', familiarString(t), familiarName(t));
     }
   }
 

@@ -329,6 +329,8 @@ void describe('registry-mirrors for docker.io', { skip: !isRoot }, () => {
     assert.match(r.stdout, /Status: Downloaded newer image for mirrored:1\ndocker.io\/library\/mirrored:1\n$/);
     const insp = JSON.parse((await d.berth(['image', 'inspect', 'mirrored:1'])).stdout) as Array<{ RepoTags: string[] }>;
     assert.deepEqual(insp[0]!.RepoTags, ['mirrored:1']);
+    const ev = await d.berth(['events', '--since', '0', '--until', String(Math.ceil(Date.now() / 1000) + 1), '--filter', 'event=pull', '--format', '{{.Type}} {{.Action}} {{.Actor.ID}} {{.Actor.Attributes.name}}']);
+    assert.equal(ev.stdout, 'image pull mirrored:1 mirrored\n', ev.stderr);
     assert.equal((await d.berth(['rmi', 'mirrored:1'])).code, 0);
   });
 });
