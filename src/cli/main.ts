@@ -22,8 +22,8 @@ const loginMod = () => import('./commands/login.js').then((m) => m.commands);
 type Leaf = Omit<CommandSpec, 'name' | 'group'>;
 const L = {
   push: { use: '[OPTIONS] NAME[:TAG]', short: 'Upload an image to a registry', aliasLine: ['image push', 'push'], load: pushMod, impl: 'push' },
-  login: { use: '[OPTIONS] [SERVER]', short: 'Authenticate to a registry', load: loginMod, impl: 'login' },
-  logout: { use: '[SERVER]', short: 'Log out from a registry', load: loginMod, impl: 'logout' },
+  login: { use: '[OPTIONS] [SERVER]', short: 'Authenticate to a registry', long: 'Authenticate to a registry.\nDefaults to Docker Hub if no server is specified.', load: loginMod, impl: 'login' },
+  logout: { use: '[SERVER]', short: 'Log out from a registry', long: 'Log out from a registry.\nIf no server is specified, the default is defined by the daemon.', load: loginMod, impl: 'logout' },
   run: { use: '[OPTIONS] IMAGE [COMMAND] [ARG...]', short: 'Create and run a new container from an image', aliasLine: ['container run', 'run'], load: runMod, impl: 'run' },
   create: { use: '[OPTIONS] IMAGE [COMMAND] [ARG...]', short: 'Create a new container', aliasLine: ['container create', 'create'], load: runMod, impl: 'create' },
   start: { use: '[OPTIONS] CONTAINER [CONTAINER...]', short: 'Start one or more stopped containers', aliasLine: ['container start', 'start'], load: containerMod, impl: 'start' },

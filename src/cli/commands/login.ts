@@ -12,8 +12,8 @@ async function readAll(ctx: Ctx): Promise<string> {
 export const commands: Record<string, CommandImpl> = {
   login: {
     flags: [
-      { name: 'password', short: 'p', kind: 'string', usage: 'Password' },
-      { name: 'password-stdin', kind: 'bool', usage: 'Take the password from stdin' },
+      { name: 'password', short: 'p', kind: 'string', usage: 'Password or Personal Access Token (PAT)' },
+      { name: 'password-stdin', kind: 'bool', usage: 'Take the Password or Personal Access Token (PAT) from stdin' },
       { name: 'username', short: 'u', kind: 'string', usage: 'Username' },
     ],
     args: { max: 1 },

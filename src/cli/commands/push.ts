@@ -12,7 +12,6 @@ export const commands: Record<string, CommandImpl> = {
     flags: [
       { name: 'all-tags', short: 'a', kind: 'bool', usage: 'Push all tags of an image to the repository' },
       { name: 'disable-content-trust', kind: 'bool', usage: 'Skip image signing', defaultText: 'true', default: true },
-      { name: 'platform', kind: 'string', usage: 'Push a platform-specific manifest as a single-platform image to the registry' },
       { name: 'quiet', short: 'q', kind: 'bool', usage: 'Suppress verbose output' },
     ],
     args: { min: 1, max: 1 },
