@@ -121,7 +121,12 @@ export class RepositorySession {
     const basic = challenges.find((c) => c.scheme === 'basic');
     if (bearer && bearer.params['realm']) {
       const scope = bearer.params['scope'] ?? `repository:${this.repo.path}:${this.actions}`;
-      this.authorization = `Bearer ${await this.client.fetchToken(bearer.params, scope, this.auth)}`;
+      try {
+        this.authorization = `Bearer ${await this.client.fetchToken(bearer.params, scope, this.auth)}`;
+      } catch (err) {
+        if (err instanceof UnauthorizedError) throw this.denied(err.message);
+        throw err;
+      }
     } else if (basic && basicHeader(this.auth)) {
       this.authorization = basicHeader(this.auth);
     } else {

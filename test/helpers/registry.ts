@@ -1,7 +1,7 @@
 // Test peers for registry tests: Debian's docker-registry (distribution 2.8) on 127.0.0.1, a counting and
 // throttling HTTP proxy in front of it, and an OCI image layout builder to seed it with skopeo.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import http from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
@@ -107,8 +107,37 @@ export class CountingProxy {
   throttle = 0;
   private readonly server: http.Server;
   port = 0;
+  /** Token auth in front of the registry: `/token` hands out tokens (to `user` only, when set). */
+  bearer: { user?: string; password?: string } | undefined;
+  tokenScopes: string[] = [];
+  private readonly tokens = new Set<string>();
   constructor(private readonly target: string) {
     this.server = http.createServer((req, res) => {
+      if (this.bearer) {
+        const url = new URL(req.url ?? '/', 'http://x');
+        if (url.pathname === '/token') {
+          const auth = req.headers.authorization ?? '';
+          const want = this.bearer.user ? `Basic ${Buffer.from(`${this.bearer.user}:${this.bearer.password ?? ''}`).toString('base64')}` : undefined;
+          if (want !== undefined && auth !== want) {
+            res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ details: 'incorrect username or password' }));
+            return;
+          }
+          this.tokenScopes.push(url.searchParams.getAll('scope').join(' '));
+          const token = randomBytes(16).toString('hex');
+          this.tokens.add(token);
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token, expires_in: 300 }));
+          return;
+        }
+        const tok = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+        if (!tok || !this.tokens.has(tok)) {
+          const repo = /^\/v2\/(.+)\/(?:manifests|blobs|tags)\//.exec(url.pathname)?.[1];
+          const scope = repo ? `,scope="repository:${repo}:pull"` : '';
+          res.writeHead(401, { 'www-authenticate': `Bearer realm="http://${this.addr}/token",service="test-registry"${scope}`, 'content-type': 'application/json' });
+          res.end(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] }));
+          return;
+        }
+        delete req.headers.authorization;
+      }
       const m = /^\/v2\/.+\/blobs\/(sha256:[a-f0-9]{64})$/.exec((req.url ?? '').split('?')[0]!);
       if (m && req.method === 'GET') this.blobGets.push(m[1]!);
       if (req.method === 'PUT' && /\/blobs\/uploads\//.test(req.url ?? '')) this.uploads++;

@@ -218,6 +218,77 @@ void describe('pull from docker-registry', { skip: !isRoot }, () => {
     assert.equal(q.stdout, `${R}/test/four:2\n`, q.stderr);
   });
 
+  void test('push: cross-repository mounts, HEAD first, upload of what is missing, round trip', async () => {
+    assert.equal((await d.berth(['tag', `${R}/test/four:2`, `${R}/other/four:x`])).code, 0);
+    proxy.uploads = 0;
+    proxy.mounts = 0;
+    const r = await d.berth(['push', `${R}/other/four:x`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`^The push refers to repository \\[${R}/other/four\\]\n`));
+    // Docker's push ids are short diff IDs; each layer is mounted from a repository it was pulled from.
+    assert.equal((r.stdout.match(/: Mounted from test\/(four|busybox)\n/g) ?? []).length, 4, r.stdout);
+    assert.match(r.stdout, /x: digest: sha256:[a-f0-9]{64} size: \d+\n$/);
+    assert.equal(proxy.uploads, 1, 'only the config is uploaded');
+    const again = await d.berth(['push', `${R}/other/four:x`]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal((again.stdout.match(/: Layer already exists/g) ?? []).length, 4, again.stdout);
+    assert.equal(proxy.uploads, 1);
+
+    // An imported image (never pulled): compressed and uploaded, then pulled back with the same ID.
+    const tarFile = join(work, 'fresh.tar');
+    await writeFile(tarFile, await makeTar({ 'fresh.txt': randomBytes(64 << 10).toString('hex') }));
+    const imp = await d.berth(['import', tarFile, `${R}/fresh/bb:1`]);
+    assert.equal(imp.code, 0, imp.stderr);
+    const id = imp.stdout.trim();
+    proxy.uploads = 0;
+    const p = await d.berth(['push', `${R}/fresh/bb:1`]);
+    assert.equal(p.code, 0, p.stderr);
+    assert.match(p.stdout, /: Pushed\n/);
+    assert.equal(proxy.uploads, 2, 'layer and config');
+    const digest = /1: digest: (sha256:[a-f0-9]{64})/.exec(p.stdout)![1]!;
+    const raw = await runBuf('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${reg.addr}/fresh/bb:1`]);
+    assert.equal(sha256(raw), digest);
+    assert.equal((await d.berth(['rmi', `${R}/fresh/bb:1`])).code, 0);
+    const back = await d.berth(['pull', `${R}/fresh/bb:1`]);
+    assert.equal(back.code, 0, back.stderr);
+    const insp = JSON.parse((await d.berth(['image', 'inspect', `${R}/fresh/bb:1`])).stdout) as Array<{ Id: string; RepoDigests: string[] }>;
+    assert.equal(insp[0]!.Id, id);
+    assert.deepEqual(insp[0]!.RepoDigests, [`${R}/fresh/bb@${digest}`]);
+    if (hasDocker()) {
+      const dk = await d.docker(['push', `${R}/fresh/bb:1`]);
+      assert.equal(dk.code, 0, dk.stderr);
+      assert.match(dk.stdout, /Layer already exists/);
+      assert.match(dk.stdout, new RegExp(`1: digest: ${digest} size: \\d+`));
+    }
+    assert.equal((await d.berth(['rmi', `${R}/fresh/bb:1`, `${R}/other/four:x`])).code, 0);
+  });
+
+  void test('token (Bearer) auth: anonymous tokens with the pull scope; credentials from login', async () => {
+    const tp = await new CountingProxy(reg.addr).start();
+    const cfg = join(work, 'bearer-config');
+    const berth = (args: string[], input?: string) => run(BERTH, ['-H', d.host, ...args], { env: { DOCKER_CONFIG: cfg }, ...(input !== undefined ? { input } : {}) });
+    try {
+      tp.bearer = {};
+      let r = await berth(['pull', `${tp.addr}/test/tamper`]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(tp.tokenScopes.includes('repository:test/tamper:pull'), tp.tokenScopes.join(','));
+      tp.bearer = { user: 'bob', password: 'tok-pw' };
+      r = await berth(['pull', `${tp.addr}/test/busybox`]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /may require 'docker login'/);
+      r = await berth(['login', '-u', 'bob', '--password-stdin', tp.addr], 'bad\n');
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /unauthorized/);
+      r = await berth(['login', '-u', 'bob', '--password-stdin', tp.addr], 'tok-pw\n');
+      assert.equal(r.code, 0, r.stderr);
+      r = await berth(['pull', `${tp.addr}/test/busybox`]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal((await berth(['rmi', `${tp.addr}/test/busybox`, `${tp.addr}/test/tamper`])).code, 0);
+    } finally {
+      await tp.stop();
+    }
+  });
+
   void test('run pulls a missing image', async () => {
     await d.berth(['rmi', '-f', `${R}/test/four:1`]);
     const r = await d.berth(['run', '--rm', '--network', 'none', `${R}/test/four:1`]);
