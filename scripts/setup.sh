@@ -19,8 +19,10 @@ command -v gcc >/dev/null || need+=(gcc)
 command -v make >/dev/null || need+=(make)
 command -v python3 >/dev/null || need+=(python3)
 command -v ps >/dev/null || need+=(procps)
-command -v skopeo >/dev/null || need+=(skopeo)            # registry and save/load tests
-command -v htpasswd >/dev/null || need+=(apache2-utils)  # bcrypt htpasswd files for them
+command -v zstd >/dev/null || need+=(zstd)
+command -v docker-registry >/dev/null || need+=(docker-registry)
+command -v skopeo >/dev/null || need+=(skopeo)
+command -v htpasswd >/dev/null || need+=(apache2-utils)
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

@@ -9,6 +9,7 @@ import { observeRoutes } from './routes/observe.js';
 import { streamRoutes } from './routes/streams.js';
 import { archiveRoutes } from './routes/archive.js';
 import { imageStoreRoutes } from './routes/image-store.js';
+import { authRoutes } from './routes/auth.js';
 
 export { API_VERSION, MIN_API_VERSION } from './server.js';
 
@@ -22,5 +23,6 @@ export function createEngineApi(engine: Engine, version: string): Server {
   streamRoutes(router, engine);
   archiveRoutes(router, engine);
   imageStoreRoutes(router, engine);
+  authRoutes(router, engine);
   return createApiServer(router, { version });
 }

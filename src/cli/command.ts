@@ -33,6 +33,8 @@ export interface CommandSpec {
   /** Usage after the command path, e.g. `[OPTIONS] IMAGE [COMMAND] [ARG...]`. */
   use: string;
   short: string;
+  /** The description `--help` shows when it differs from `short` (docker's Long). */
+  long?: string;
   /** `docker container ls, docker ps`-style alias line (full paths without the `berth ` prefix). */
   aliasLine?: string[];
   load?: () => Promise<Record<string, CommandImpl>>;
@@ -53,7 +55,7 @@ export function useLine(path: string, spec: CommandSpec): string {
 
 /** Help text for a leaf command, docker's usage template. */
 export function leafHelp(path: string, spec: CommandSpec, impl: CommandImpl): string {
-  let out = `Usage:  ${useLine(path, spec)}\n\n${spec.short}\n`;
+  let out = `Usage:  ${useLine(path, spec)}\n\n${spec.long ?? spec.short}\n`;
   if (spec.aliasLine?.length) out += `\nAliases:\n  ${spec.aliasLine.map((a) => `berth ${a}`).join(', ')}\n`;
   const visible = impl.flags.filter((f) => !f.hidden);
   if (visible.length) out += `\nOptions:\n${flagUsages(visible).replace(/\s+$/, '')}\n`;

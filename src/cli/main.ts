@@ -17,9 +17,14 @@ const interactiveMod = () => import('./commands/interactive.js').then((m) => m.c
 const cpMod = () => import('./commands/cp.js').then((m) => m.commands);
 const containerFsMod = () => import('./commands/containerfs.js').then((m) => m.commands);
 const imageStoreMod = () => import('./commands/image-store.js').then((m) => m.commands);
+const pushMod = () => import('./commands/push.js').then((m) => m.commands);
+const loginMod = () => import('./commands/login.js').then((m) => m.commands);
 
 type Leaf = Omit<CommandSpec, 'name' | 'group'>;
 const L = {
+  push: { use: '[OPTIONS] NAME[:TAG]', short: 'Upload an image to a registry', aliasLine: ['image push', 'push'], load: pushMod, impl: 'push' },
+  login: { use: '[OPTIONS] [SERVER]', short: 'Authenticate to a registry', long: 'Authenticate to a registry.\nDefaults to Docker Hub if no server is specified.', load: loginMod, impl: 'login' },
+  logout: { use: '[SERVER]', short: 'Log out from a registry', long: 'Log out from a registry.\nIf no server is specified, the default is defined by the daemon.', load: loginMod, impl: 'logout' },
   run: { use: '[OPTIONS] IMAGE [COMMAND] [ARG...]', short: 'Create and run a new container from an image', aliasLine: ['container run', 'run'], load: runMod, impl: 'run' },
   create: { use: '[OPTIONS] IMAGE [COMMAND] [ARG...]', short: 'Create a new container', aliasLine: ['container create', 'create'], load: runMod, impl: 'create' },
   start: { use: '[OPTIONS] CONTAINER [CONTAINER...]', short: 'Start one or more stopped containers', aliasLine: ['container start', 'start'], load: containerMod, impl: 'start' },
@@ -72,7 +77,10 @@ export const ROOT: CommandSpec = {
     c('exec', L.exec, { group: 'common' }),
     c('ps', L.ps, { group: 'common' }),
     c('pull', L.pull, { group: 'common' }),
+    c('push', L.push, { group: 'common' }),
     c('images', L.images, { group: 'common' }),
+    c('login', L.login, { group: 'common' }),
+    c('logout', L.logout, { group: 'common' }),
     c('version', L.version, { group: 'common' }),
     c('info', L.info, { group: 'common' }),
     {
@@ -89,7 +97,7 @@ export const ROOT: CommandSpec = {
     {
       name: 'image', use: 'COMMAND', short: 'Manage images', group: 'management',
       subcommands: [
-        c('import', L.import), c('inspect', L.imageInspect), c('ls', L.images, { aliases: ['list'] }), c('pull', L.pull),
+        c('import', L.import), c('inspect', L.imageInspect), c('ls', L.images, { aliases: ['list'] }), c('pull', L.pull), c('push', L.push),
         c('rm', L.rmi, { aliases: ['remove'] }), c('tag', L.tag),
         c('save', L.save), c('load', L.load), c('history', L.history), c('prune', L.imagePrune),
       ],

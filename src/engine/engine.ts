@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { log, readJsonIfExists, writeJsonAtomic } from '../base/index.js';
 import { ImageService } from '../images/index.js';
+import { RegistryClient } from '../distribution/index.js';
 import { ContainerService, readHostResolvConf, makeSeccompProvider, loadDefaultProfile } from '../containers/index.js';
 import { ConmonRuntime } from '../runtime/index.js';
 import { EventBus, EventHistoryFile } from '../events/index.js';
@@ -59,6 +60,7 @@ export class Engine {
         emit: (e) => events.publish({ Type: 'image', Action: e.action, Actor: { ID: e.id, Attributes: e.ref ? { name: e.ref } : {} } }),
         usedBy: (imageId) => late.containers?.imageUsedBy(imageId),
         isRunning: (id) => late.containers?.isRunning(id) ?? true,
+        registry: new RegistryClient({ insecureRegistries: config.insecureRegistries, registryMirrors: config.registryMirrors }),
       });
       await images.init();
       const caps = await hostCapabilities();

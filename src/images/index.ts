@@ -1,6 +1,6 @@
 export {
   ImageService, rfc3339Nano,
-  type ImageServiceOptions, type ResolvedImage, type DeleteRecord, type ImportOptions, type ListOptions,
+  type ImageServiceOptions, type ResolvedImage, type DeleteRecord, type ImportOptions, type ListOptions, type PullOptions,
 } from './service.js';
 export { applyChanges } from './changes.js';
 export { type CommitOptions, type ContainerConfigLike } from './commit.js';
@@ -10,3 +10,4 @@ export { loadImages } from './load.js';
 export { imageHistory, type HistoryItem } from './history.js';
 export { pruneImages, type PruneReport } from './prune.js';
 export { imageDiskUsage, type ImageUsage } from './df.js';
+export { type Registry, type RegistrySession, type RegistryCredentials, type ProgressMessage, type Progress } from './pull.js';

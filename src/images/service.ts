@@ -18,13 +18,18 @@ import { applyChanges } from './changes.js';
 import { childImageConfig, commitRuntimeConfig, commitTarget, type CommitOptions } from './commit.js';
 import { ReferenceStore } from './refstore.js';
 import { cleanLoadTemp } from './load-tmp.js';
+import { DistributionMetadata } from './dist-meta.js';
+import { pushOne } from './push.js';
+import { pullOne, type PullHost, type Progress, type Registry, type RegistryCredentials } from './pull.js';
 import { globToRegExp, parseBoolFilter, parseTimestampFilter } from './filters.js';
 
 export interface ImageServiceOptions {
   /** The daemon's data root. */
   root: string;
   /** Image events (Docker's image event actions). */
-  emit?: (e: { action: 'import' | 'tag' | 'untag' | 'delete'; id: string; ref?: string }) => void;
+  emit?: (e: { action: ImageAction; id: string; ref?: string }) => void;
+  /** The registry client (pull/push); without it pulling is refused. */
+  registry?: Registry;
   /** ID of a container using the image, if any (set by the engine). */
   usedBy?: (imageId: string) => string | undefined;
   /**
@@ -32,6 +37,18 @@ export interface ImageServiceOptions {
    * choice: an image a container uses is never deleted (forced removals by name only untag it).
    */
   isRunning?: (containerId: string) => boolean;
+}
+
+type ImageAction = 'import' | 'tag' | 'untag' | 'delete' | 'pull' | 'push';
+
+export interface PullOptions {
+  /** `fromImage`: a name, possibly with a tag or digest. */
+  image: string;
+  /** `tag`: a tag or a digest; empty with a bare name pulls every tag. */
+  tag?: string;
+  platform?: string;
+  auth?: RegistryCredentials;
+  progress?: Progress;
 }
 
 export interface ResolvedImage {
@@ -153,6 +170,7 @@ export class ImageService {
   private readonly refs: ReferenceStore;
   private readonly images = new Map<string, ImageRecord>(); // key: hex
   private readonly mutex = new KeyedMutex();
+  private readonly distMeta: DistributionMetadata;
 
   constructor(private readonly opts: ImageServiceOptions) {
     this.content = new LocalContentStore(join(opts.root, 'content'));
@@ -160,13 +178,14 @@ export class ImageService {
     this.imageDir = join(opts.root, 'image');
     this.metaDir = join(this.imageDir, 'meta');
     this.refs = new ReferenceStore(this.imageDir);
+    this.distMeta = new DistributionMetadata(join(this.imageDir, 'distribution'));
   }
 
   private locked<T>(fn: () => Promise<T>): Promise<T> {
     return this.mutex.run('images', fn);
   }
 
-  private emit(action: 'import' | 'tag' | 'untag' | 'delete', id: string, ref?: string): void {
+  private emit(action: ImageAction, id: string, ref?: string): void {
     try {
       this.opts.emit?.({ action, id, ...(ref !== undefined ? { ref } : {}) });
     } catch (err) {
@@ -567,6 +586,122 @@ export class ImageService {
     });
   }
 
+  // ---- pull ------------------------------------------------------------------------------------------------
+
+  /**
+   * `docker pull` (POST /images/create?fromImage=&tag=): one tag or digest, or every tag of a bare name with an
+   * empty `tag`. Progress goes to `o.progress` as Docker's JSON messages.
+   */
+  async pull(o: PullOptions): Promise<void> {
+    const registry = this.opts.registry;
+    if (!registry) throw new UnavailableError('pulling is not configured');
+    const progress: Progress = o.progress ?? (() => undefined);
+    let ref = parseNormalizedNamed(o.image);
+    if (o.tag) {
+      ref = isDigest(o.tag) ? { domain: ref.domain, path: ref.path, digest: o.tag } : { domain: ref.domain, path: ref.path, tag: validateTag(o.tag) };
+    }
+    const platform = parsePlatform(o.platform || 'linux/amd64');
+    const session = registry.session({ domain: ref.domain, path: ref.path }, o.auth ?? {}, 'pull');
+    const allTags = ref.tag === undefined && ref.digest === undefined;
+    const tags = allTags ? (await session.listTags()).sort() : [];
+    if (allTags && !tags.length) throw new NotFoundError(`no tags found for ${familiarName(ref)}`);
+    const targets: Reference[] = allTags ? tags.map((t) => ({ domain: ref.domain, path: ref.path, tag: t })) : [ref];
+    let anyNew = false;
+    for (const target of targets) {
+      const reference = target.digest ?? target.tag!;
+      const host: PullHost = {
+        content: this.content,
+        layers: this.layers,
+        hasImage: (id) => this.images.has(digestHex(id)),
+        register: (config, id, _refs) => this.registerPulled(config, id),
+        discard: (blobs, chains) => this.discard(blobs, chains),
+        recordSource: (diffId, src) => this.distMeta.add(diffId, src),
+      };
+      const r = await pullOne(host, session, target, reference, platform, progress);
+      anyNew ||= r.isNew;
+      await this.locked(async () => {
+        const rec = this.images.get(digestHex(r.id));
+        if (!rec) throw new NotFoundError(`No such image: ${r.id}`);
+        if (target.tag !== undefined) await this.addTag(rec, target);
+        await this.refs.set({ domain: target.domain, path: target.path, digest: r.manifestDigest }, rec.id);
+      });
+      progress({ status: `Digest: ${r.manifestDigest}` });
+      this.emit('pull', familiarString(target), familiarName(target));
+      if (!allTags) {
+        progress({ status: r.isNew ? `Status: Downloaded newer image for ${familiarString(target)}` : `Status: Image is up to date for ${familiarString(target)}` });
+      }
+    }
+    if (allTags) progress({ status: anyNew ? `Status: Downloaded newer image for ${familiarName(ref)}` : `Status: Image is up to date for ${familiarName(ref)}` });
+  }
+
+  /**
+   * `docker push` (POST /images/{name}/push?tag=): one tag, or every tag of `name` when `tag` is empty. Only blobs
+   * the registry lacks are uploaded (HEAD first, cross-repository mounts on the same registry).
+   */
+  async push(o: { name: string; tag?: string; auth?: RegistryCredentials; progress?: Progress }): Promise<void> {
+    const registry = this.opts.registry;
+    if (!registry) throw new UnavailableError('pushing is not configured');
+    const progress: Progress = o.progress ?? (() => undefined);
+    let ref = parseNormalizedNamed(o.name);
+    if (o.tag) ref = { domain: ref.domain, path: ref.path, tag: validateTag(o.tag) };
+    const name = canonicalName(ref);
+    let targets: Reference[];
+    if (ref.tag !== undefined) {
+      if (!this.refs.get(ref)) throw new NotFoundError(`An image does not exist locally with the tag: ${familiarName(ref)}`);
+      targets = [ref];
+    } else {
+      targets = [];
+      for (const rec of this.images.values()) {
+        for (const r of this.refs.referencesTo(rec.id)) if (r.tag !== undefined && canonicalName(r) === name) targets.push(r);
+      }
+      targets.sort((a, b) => (a.tag! < b.tag! ? -1 : 1));
+      if (!targets.length) throw new NotFoundError(`An image does not exist locally with the tag: ${familiarName(ref)}`);
+    }
+    progress({ status: `The push refers to repository [${familiarName(ref)}]` });
+    const session = registry.session({ domain: ref.domain, path: ref.path }, o.auth ?? {}, 'pull,push');
+    for (const t of targets) {
+      const rec = this.find(familiarString(t));
+      const r = await pushOne({ content: this.content, meta: this.distMeta }, session, t, rec.id, rec.config, progress);
+      progress({ status: `${t.tag}: digest: ${r.digest} size: ${r.size}` });
+      progress({ progressDetail: {}, aux: { Tag: t.tag, Digest: r.digest, Size: r.size } });
+      await this.locked(async () => { await this.refs.set({ domain: t.domain, path: t.path, digest: r.digest }, rec.id); });
+      this.emit('push', familiarString(t), familiarName(t));
+    }
+  }
+
+  /** POST /auth: checks the credentials against the registry of `serveraddress` (Docker Hub when empty). */
+  async login(auth: RegistryCredentials): Promise<void> {
+    const registry = this.opts.registry;
+    if (!registry) throw new UnavailableError('registry access is not configured');
+    let server = (auth.serveraddress ?? '').replace(/^https?:\/\//, '').replace(/\/.*$/, '');
+    if (server === '' || server === 'index.docker.io' || server === 'registry-1.docker.io') server = 'docker.io';
+    await registry.checkLogin(server, auth);
+  }
+
+  private async registerPulled(config: Buffer, id: Digest): Promise<{ isNew: boolean }> {
+    return this.locked(async () => {
+      const hex = digestHex(id);
+      if (this.images.has(hex)) return { isNew: false };
+      const parsed = JSON.parse(config.toString('utf8')) as ImageConfig;
+      if (!(await this.content.has(id))) await this.content.writeBytes(config, { expected: id });
+      const meta: ImageMeta = { id };
+      const rec = await this.record(id, parsed, meta);
+      await writeJsonAtomic(join(this.metaDir, `${hex}.json`), meta);
+      this.images.set(hex, rec);
+      return { isNew: true };
+    });
+  }
+
+  /** Drops what a failed pull left: blobs and layers that no image refers to. */
+  private async discard(blobs: Digest[], chains: Digest[]): Promise<void> {
+    await this.locked(async () => {
+      const used = new Set<string>();
+      for (const img of this.images.values()) for (const c of img.chainIds) used.add(c);
+      for (const c of [...chains].reverse()) if (!used.has(c)) await this.layers.remove(c);
+      for (const b of blobs) if (!this.isBlobReferenced(b)) await this.content.delete(b);
+    });
+  }
+
   // ---- removal ---------------------------------------------------------------------------------------------
 
   async remove(ref: string, opts: { force?: boolean; noprune?: boolean } = {}): Promise<DeleteRecord[]> {
@@ -606,8 +741,15 @@ export class ImageService {
         if (user !== undefined && repoRefs.length === 1 && !force) {
           throw new ConflictError(`conflict: unable to remove repository reference "${ref}" (must force) - container ${shortId(user)} is using its referenced image ${shortId(id)}`);
         }
-        await untag([parseReference(ref)]);
+        const named = parseReference(ref);
+        await untag([named]);
         repoRefs = this.refs.referencesTo(id);
+        if (named.digest === undefined && !repoRefs.some((r) => r.digest === undefined && canonicalName(r) === canonicalName(named))) {
+          // Like moby: the last tag of a repository takes that repository's digest references with it.
+          const digestRefs = repoRefs.filter((r) => r.digest !== undefined && canonicalName(r) === canonicalName(named));
+          if (digestRefs.length) await untag(digestRefs);
+          repoRefs = this.refs.referencesTo(id);
+        }
         if (repoRefs.length > 0) return records;
         removedRepositoryRef = true;
       } else if (repoRefs.length === 1) {

@@ -2,7 +2,8 @@ import type { Router } from '../router.js';
 import type { Engine } from '../../engine/index.js';
 import { boolParam, filtersParam } from '../params.js';
 import { sendJson, startStream, writeJsonLine } from '../server.js';
-import { NotImplementedError, errorMessage, InvalidArgumentError } from '../../base/index.js';
+import { errorMessage, InvalidArgumentError } from '../../base/index.js';
+import { pullRoute, pushRoute } from './pull.js';
 
 const IMAGE_FILTERS = ['dangling', 'label', 'before', 'since', 'reference', 'until'];
 
@@ -29,8 +30,8 @@ export function imageRoutes(r: Router, engine: Engine): void {
   r.post('/images/create', async ({ req, res, query }) => {
     const fromSrc = query.get('fromSrc');
     if (fromSrc === null) {
-      const from = query.get('fromImage') ?? '';
-      throw new NotImplementedError(`pulling images from registries is not supported yet by berth (requested: ${from})`);
+      await pullRoute(images, req, res, query);
+      return;
     }
     if (fromSrc !== '-') throw new InvalidArgumentError('importing from a URL is not supported; send the tarball in the request body (fromSrc=-)');
     const repo = query.get('repo') ?? '';
@@ -48,6 +49,8 @@ export function imageRoutes(r: Router, engine: Engine): void {
     }
     res.end();
   });
+
+  r.post('/images/{name*}/push', async ({ req, res, params, query }) => pushRoute(images, params['name']!, req, res, query));
 
   r.get('/images/{name*}/json', async ({ res, params }) => sendJson(res, 200, await images.inspect(params['name']!)));
 

@@ -144,9 +144,14 @@ export const commands: Record<string, CommandImpl> = {
     async run(ctx, flags, args) {
       const ref = parseReference(args[0]!);
       const quiet = flags.bool('quiet');
-      if (flags.bool('all-tags')) throw new StatusError(1, '--all-tags is not supported yet');
-      if (!ref.tag && !ref.digest && !quiet) await write(ctx.stdout, 'Using default tag: latest\n');
-      await pullImage(ctx, args[0]!, { platform: flags.string('platform') || undefined, quiet, out: ctx.stdout });
+      const allTags = flags.bool('all-tags');
+      if (allTags && (ref.tag || ref.digest)) throw new StatusError(1, 'tag can\'t be used with --all-tags/-a');
+      if (!allTags && !ref.tag && !ref.digest && !quiet) await write(ctx.stdout, 'Using default tag: latest\n');
+      await pullImage(ctx, args[0]!, { platform: flags.string('platform') || undefined, quiet, out: ctx.stdout, allTags });
+      if (allTags) {
+        if (quiet) await write(ctx.stdout, `${ref.repo}\n`);
+        return 0;
+      }
       const shown = ref.digest ? `${ref.repo}@${ref.digest}` : `${ref.repo}:${ref.tag ?? 'latest'}`;
       void familiar;
       await write(ctx.stdout, `${shown}\n`);

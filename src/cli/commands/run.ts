@@ -6,16 +6,17 @@ import { StatusError, runStatusError, errorText } from '../errors.js';
 import type { ParsedFlags } from '../flags.js';
 import { displayJsonMessages } from '../progress.js';
 import { familiarTagged, pullQuery } from '../reference.js';
+import { registryAuthHeader } from '../auth-config.js';
 import { CONTAINER_FLAGS, RUN_ONLY_FLAGS, buildCreateRequest, type CreateRequest } from '../run-opts.js';
 import { attachedRun, consoleSize } from './attach.js';
 
 const enc = encodeURIComponent;
 
 /** POST /images/create?fromImage=... and render its progress on `out`. */
-export async function pullImage(ctx: Ctx, ref: string, opts: { platform?: string | undefined; quiet?: boolean; out?: Ctx['stdout'] } = {}): Promise<void> {
+export async function pullImage(ctx: Ctx, ref: string, opts: { platform?: string | undefined; quiet?: boolean; out?: Ctx['stdout']; allTags?: boolean } = {}): Promise<void> {
   const res = await ctx.client().request('POST', '/images/create', {
-    query: { ...pullQuery(ref), platform: opts.platform },
-    headers: { 'X-Registry-Auth': 'e30=' },
+    query: { ...pullQuery(ref, { allTags: !!opts.allTags }), platform: opts.platform },
+    headers: { 'X-Registry-Auth': await registryAuthHeader(ctx.env, pullQuery(ref).fromImage.split('/')[0]!) },
   });
   const out = opts.out ?? ctx.stderr;
   if (opts.quiet) {

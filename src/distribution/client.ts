@@ -1,0 +1,337 @@
+import http, { type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import https from 'node:https';
+import { readFileSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
+import type { Readable } from 'node:stream';
+import {
+  BerthError, InvalidArgumentError, NotFoundError, UnauthorizedError, UnavailableError, errorMessage,
+} from '../base/index.js';
+import { digestOf, isDigest, type Digest } from '../oci/index.js';
+import { basicHeader, hasCredentials, parseChallenges, type RegistryAuth } from './auth.js';
+import { endpointsFor, type Endpoint } from './endpoints.js';
+
+export const MANIFEST_ACCEPT = [
+  'application/vnd.oci.image.index.v1+json',
+  'application/vnd.docker.distribution.manifest.list.v2+json',
+  'application/vnd.oci.image.manifest.v1+json',
+  'application/vnd.docker.distribution.manifest.v2+json',
+];
+
+const MAX_MANIFEST = 4 << 20;
+
+export interface RepoName { domain: string; path: string }
+
+export interface RegistryClientOptions {
+  insecureRegistries?: readonly string[];
+  registryMirrors?: readonly string[];
+  userAgent?: string;
+}
+
+export interface FetchedManifest { bytes: Buffer; mediaType: string; digest: Digest }
+
+let systemCa: string[] | undefined;
+function cas(): string[] {
+  if (systemCa) return systemCa;
+  const list = [...rootCertificates];
+  for (const f of ['/etc/ssl/certs/ca-certificates.crt', '/etc/pki/tls/certs/ca-bundle.crt']) {
+    try { list.push(readFileSync(f, 'utf8')); break; } catch { /* try the next */ }
+  }
+  systemCa = list;
+  return list;
+}
+
+interface Resp { res: IncomingMessage; url: URL }
+
+/** One HTTP request; follows up to 5 redirects (credentials dropped when the host changes). */
+async function send(method: string, url: URL, headers: OutgoingHttpHeaders, body?: Buffer | Readable, redirects = 5): Promise<Resp> {
+  const mod = url.protocol === 'https:' ? https : http;
+  const res = await new Promise<IncomingMessage>((resolve, reject) => {
+    const req = mod.request(url, { method, headers, ...(url.protocol === 'https:' ? { ca: cas() } : {}) }, resolve);
+    req.on('error', reject);
+    req.setTimeout(60_000, () => req.destroy(new UnavailableError(`${method} ${url.href}: timed out`)));
+    if (body === undefined) req.end();
+    else if (Buffer.isBuffer(body)) req.end(body);
+    else body.pipe(req);
+  }).catch((err: unknown) => {
+    if (err instanceof BerthError) throw err;
+    throw new UnavailableError(`${method} "${url.href}": ${errorMessage(err)}`, { cause: err });
+  });
+  const status = res.statusCode ?? 0;
+  if ([301, 302, 303, 307, 308].includes(status) && res.headers.location && redirects > 0 && (method === 'GET' || method === 'HEAD')) {
+    res.resume();
+    const next = new URL(res.headers.location, url);
+    const h = { ...headers };
+    if (next.host !== url.host) delete h['authorization'];
+    return send(method, next, h, undefined, redirects - 1);
+  }
+  return { res, url };
+}
+
+export async function readBody(res: IncomingMessage, max = MAX_MANIFEST): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let n = 0;
+  for await (const c of res) {
+    n += (c as Buffer).length;
+    if (n > max) { res.destroy(); throw new InvalidArgumentError(`response too large (> ${max} bytes)`); }
+    chunks.push(c as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** `{errors:[{code,message}]}` → `code: message` (or the status line). */
+async function registryError(res: IncomingMessage): Promise<string> {
+  let text = '';
+  try { text = (await readBody(res, 64 << 10)).toString('utf8'); } catch { /* ignore */ }
+  try {
+    const j = JSON.parse(text) as { errors?: Array<{ code?: string; message?: string }> };
+    if (j.errors?.length) return j.errors.map((e) => `${(e.code ?? 'error').toLowerCase().replace(/_/g, ' ')}: ${e.message ?? ''}`).join(', ');
+  } catch { /* not JSON */ }
+  return `${res.statusCode} ${res.statusMessage ?? ''}`.trim();
+}
+
+/**
+ * A client of the OCI distribution API for one repository: endpoint choice (mirrors, http for insecure
+ * registries), token (Bearer) and basic auth driven by the registry's WWW-Authenticate challenges.
+ */
+export class RepositorySession {
+  private endpoint: Endpoint;
+  private authorization: string | undefined;
+
+  constructor(private readonly client: RegistryClient, readonly repo: RepoName, private readonly auth: RegistryAuth,
+    private readonly endpoints: Endpoint[], private readonly actions: string) {
+    this.endpoint = endpoints[0]!;
+  }
+
+  private url(path: string): URL {
+    return new URL(`${this.endpoint.base}/v2/${this.repo.path}${path}`);
+  }
+
+  private get displayName(): string {
+    return this.repo.domain === 'docker.io' && this.repo.path.startsWith('library/') ? this.repo.path.slice(8) : `${this.repo.domain}/${this.repo.path}`;
+  }
+
+  /** A request with auth: on 401, answers the challenge once and retries. */
+  async request(method: string, url: URL, headers: OutgoingHttpHeaders = {}, body?: () => Buffer | Readable): Promise<Resp> {
+    const h = (): OutgoingHttpHeaders => ({ 'user-agent': this.client.userAgent, ...headers, ...(this.authorization ? { authorization: this.authorization } : {}) });
+    let r = await send(method, url, h(), body?.());
+    if (r.res.statusCode !== 401) return r;
+    const challenges = parseChallenges(r.res.headers['www-authenticate']);
+    r.res.resume();
+    const bearer = challenges.find((c) => c.scheme === 'bearer');
+    const basic = challenges.find((c) => c.scheme === 'basic');
+    if (bearer && bearer.params['realm']) {
+      const scope = bearer.params['scope'] ?? `repository:${this.repo.path}:${this.actions}`;
+      try {
+        this.authorization = `Bearer ${await this.client.fetchToken(bearer.params, scope, this.auth)}`;
+      } catch (err) {
+        if (err instanceof UnauthorizedError) throw this.denied(err.message);
+        throw err;
+      }
+    } else if (basic && basicHeader(this.auth)) {
+      this.authorization = basicHeader(this.auth);
+    } else {
+      throw this.denied('no basic auth credentials');
+    }
+    r = await send(method, url, h(), body?.());
+    if (r.res.statusCode === 401 || r.res.statusCode === 403) {
+      const msg = await registryError(r.res);
+      throw this.denied(msg);
+    }
+    return r;
+  }
+
+  /** moby's wording; a pull that is denied is reported as not found (as dockerd does), a push as unauthorized. */
+  private denied(detail: string): NotFoundError | UnauthorizedError {
+    if (this.actions.includes('push')) return new UnauthorizedError(`unauthorized: ${detail}`);
+    return new NotFoundError(`pull access denied for ${this.displayName}, repository does not exist or may require 'docker login': ${detail}`);
+  }
+
+  /** Runs `fn` on each endpoint in turn while the current one is a mirror that fails. */
+  private async withFallback<T>(fn: () => Promise<T>): Promise<T> {
+    for (let i = this.endpoints.indexOf(this.endpoint); ; i++) {
+      this.endpoint = this.endpoints[i]!;
+      try {
+        return await fn();
+      } catch (err) {
+        if (!this.endpoint.mirror || i + 1 >= this.endpoints.length) throw err;
+        this.authorization = undefined;
+      }
+    }
+  }
+
+  /** GET a manifest by tag or digest; the digest of the bytes is checked when `reference` is one. */
+  async getManifest(reference: string, accept: readonly string[] = MANIFEST_ACCEPT): Promise<FetchedManifest> {
+    return this.withFallback(async () => {
+      const { res } = await this.request('GET', this.url(`/manifests/${reference}`), { accept: accept.join(', ') });
+      if (res.statusCode === 404) {
+        const msg = await registryError(res);
+        const shown = isDigest(reference) ? `${this.displayName}@${reference}` : `${this.displayName}:${reference}`;
+        throw new NotFoundError(`manifest for ${shown} not found: ${msg}`);
+      }
+      if (res.statusCode !== 200) throw new UnavailableError(`fetching manifest ${reference} of ${this.displayName}: ${await registryError(res)}`);
+      const bytes = await readBody(res);
+      const digest = digestOf(bytes);
+      if (isDigest(reference) && digest !== reference) {
+        throw new InvalidArgumentError(`manifest verification failed for digest ${reference}`);
+      }
+      let mediaType = (res.headers['content-type'] ?? '').split(';')[0]!.trim();
+      try {
+        const mt = (JSON.parse(bytes.toString('utf8')) as { mediaType?: unknown }).mediaType;
+        if (typeof mt === 'string' && mt) mediaType = mt;
+      } catch { throw new InvalidArgumentError(`manifest ${reference} of ${this.displayName} is not valid JSON`); }
+      return { bytes, mediaType, digest };
+    });
+  }
+
+  /** GET a blob: the body stream (not yet verified: the caller hashes it) and its size. */
+  async getBlob(digest: Digest): Promise<{ stream: Readable; size: number | undefined }> {
+    const { res } = await this.request('GET', this.url(`/blobs/${digest}`));
+    if (res.statusCode === 404) {
+      res.resume();
+      throw new NotFoundError(`blob ${digest} not found in ${this.displayName}`);
+    }
+    if (res.statusCode !== 200) throw new UnavailableError(`fetching blob ${digest}: ${await registryError(res)}`);
+    const len = Number(res.headers['content-length']);
+    return { stream: res, size: Number.isFinite(len) ? len : undefined };
+  }
+
+  /** GET a whole (small) blob, verified. */
+  async getBlobBytes(digest: Digest, max = 16 << 20): Promise<Buffer> {
+    const { stream } = await this.getBlob(digest);
+    const bytes = await readBody(stream as IncomingMessage, max);
+    if (digestOf(bytes) !== digest) throw new InvalidArgumentError(`blob verification failed for digest ${digest}`);
+    return bytes;
+  }
+
+  /** All tags (following `Link` pagination). */
+  async listTags(): Promise<string[]> {
+    return this.withFallback(async () => {
+      const tags: string[] = [];
+      let url: URL | undefined = this.url('/tags/list');
+      for (let page = 0; url && page < 1000; page++) {
+        const { res } = await this.request('GET', url);
+        if (res.statusCode === 404) { res.resume(); throw new NotFoundError(`repository ${this.displayName} not found`); }
+        if (res.statusCode !== 200) throw new UnavailableError(`listing tags of ${this.displayName}: ${await registryError(res)}`);
+        const link = res.headers.link;
+        const j = JSON.parse((await readBody(res)).toString('utf8')) as { tags?: string[] | null };
+        tags.push(...(j.tags ?? []));
+        const m = typeof link === 'string' ? /<([^>]+)>\s*;\s*rel="?next"?/.exec(link) : null;
+        url = m ? new URL(m[1]!, url) : undefined;
+      }
+      return tags;
+    });
+  }
+
+  /** HEAD of a blob: its size, or undefined when the registry lacks it. */
+  async headBlob(digest: Digest): Promise<number | undefined> {
+    const { res } = await this.request('HEAD', this.url(`/blobs/${digest}`));
+    res.resume();
+    if (res.statusCode === 404) return undefined;
+    if (res.statusCode !== 200) throw new UnavailableError(`checking blob ${digest}: ${res.statusCode}`);
+    return Number(res.headers['content-length'] ?? 0);
+  }
+
+  /** Cross-repository mount; true when the registry mounted it. */
+  async mountBlob(digest: Digest, from: string): Promise<boolean> {
+    const u = this.url(`/blobs/uploads/?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`);
+    const { res } = await this.request('POST', u, { 'content-length': '0' }, () => Buffer.alloc(0));
+    res.resume();
+    if (res.statusCode === 201) return true;
+    if (res.statusCode === 202 && res.headers.location) {
+      // The registry started an upload instead: cancel it.
+      const loc = new URL(res.headers.location, u);
+      const d = await this.request('DELETE', loc);
+      d.res.resume();
+    }
+    return false;
+  }
+
+  /** Monolithic upload: POST to start, PUT with the whole blob. `open` may be called twice (after a 401). */
+  async uploadBlob(digest: Digest, size: number, open: () => Readable): Promise<void> {
+    const start = this.url('/blobs/uploads/');
+    const { res } = await this.request('POST', start, { 'content-length': '0' }, () => Buffer.alloc(0));
+    res.resume();
+    if (res.statusCode !== 202 || !res.headers.location) throw new UnavailableError(`starting upload of ${digest}: ${res.statusCode}`);
+    const loc = new URL(res.headers.location, start);
+    loc.searchParams.set('digest', digest);
+    const put = await this.request('PUT', loc, { 'content-type': 'application/octet-stream', 'content-length': String(size) }, open);
+    if (put.res.statusCode !== 201) throw new UnavailableError(`uploading ${digest}: ${await registryError(put.res)}`);
+    put.res.resume();
+  }
+
+  async putManifest(reference: string, mediaType: string, bytes: Buffer): Promise<Digest> {
+    const { res } = await this.request('PUT', this.url(`/manifests/${reference}`), { 'content-type': mediaType, 'content-length': String(bytes.length) }, () => bytes);
+    if (res.statusCode !== 201) throw new UnavailableError(`pushing manifest ${reference}: ${await registryError(res)}`);
+    res.resume();
+    return digestOf(bytes);
+  }
+}
+
+/** The daemon's registry client: one per daemon, sessions per repository and request. */
+export class RegistryClient {
+  readonly userAgent: string;
+  constructor(private readonly opts: RegistryClientOptions = {}) {
+    this.userAgent = opts.userAgent ?? 'berth/1.0 (linux)';
+  }
+
+  private endpoints(domain: string): Endpoint[] {
+    return endpointsFor(domain, { insecure: this.opts.insecureRegistries ?? [], mirrors: this.opts.registryMirrors ?? [] });
+  }
+
+  /** A session on `repo` for `actions` (`pull` or `pull,push`). */
+  session(repo: RepoName, auth: RegistryAuth = {}, actions = 'pull'): RepositorySession {
+    return new RepositorySession(this, repo, auth, this.endpoints(repo.domain), actions);
+  }
+
+  /** Asks the token server for a token (anonymous, or with basic credentials / a refresh token). */
+  async fetchToken(params: Record<string, string>, scope: string | undefined, auth: RegistryAuth): Promise<string> {
+    if (auth.registrytoken) return auth.registrytoken;
+    const url = new URL(params['realm']!);
+    if (params['service']) url.searchParams.set('service', params['service']);
+    if (scope) url.searchParams.set('scope', scope);
+    const headers: OutgoingHttpHeaders = { 'user-agent': this.userAgent };
+    const basic = basicHeader(auth);
+    if (basic) headers['authorization'] = basic;
+    if (auth.identitytoken && !basic) {
+      // OAuth2 refresh-token grant.
+      const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: auth.identitytoken, service: params['service'] ?? '', client_id: 'berth', ...(scope ? { scope } : {}) });
+      const body = Buffer.from(form.toString());
+      const { res } = await send('POST', new URL(params['realm']!), { ...headers, 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(body.length) }, body);
+      if (res.statusCode !== 200) throw new UnauthorizedError(`unauthorized: ${await registryError(res)}`);
+      const j = JSON.parse((await readBody(res)).toString('utf8')) as { access_token?: string; token?: string };
+      const t = j.access_token ?? j.token;
+      if (!t) throw new UnauthorizedError('unauthorized: the token server returned no token');
+      return t;
+    }
+    const { res } = await send('GET', url, headers);
+    if (res.statusCode === 401 || res.statusCode === 403) throw new UnauthorizedError(`unauthorized: ${await registryError(res)}`);
+    if (res.statusCode !== 200) throw new UnavailableError(`token server ${url.origin}: ${await registryError(res)}`);
+    const j = JSON.parse((await readBody(res)).toString('utf8')) as { access_token?: string; token?: string };
+    const t = j.token ?? j.access_token;
+    if (!t) throw new UnauthorizedError('unauthorized: the token server returned no token');
+    return t;
+  }
+
+  /**
+   * `docker login` check (POST /auth): GET /v2/ with the credentials, answering the registry's challenge.
+   * Throws UnauthorizedError for wrong credentials.
+   */
+  async checkLogin(domain: string, auth: RegistryAuth): Promise<void> {
+    const ep = this.endpoints(domain).at(-1)!;
+    const url = new URL(`${ep.base}/v2/`);
+    const { res } = await send('GET', url, { 'user-agent': this.userAgent });
+    res.resume();
+    if (res.statusCode === 200) return;
+    if (res.statusCode !== 401) throw new UnavailableError(`login attempt to ${url.href} failed with status: ${res.statusCode} ${res.statusMessage ?? ''}`);
+    if (!hasCredentials(auth)) throw new UnauthorizedError('unauthorized: no credentials given');
+    const ch = parseChallenges(res.headers['www-authenticate']);
+    const bearer = ch.find((c) => c.scheme === 'bearer');
+    let authorization: string | undefined;
+    if (bearer?.params['realm']) authorization = `Bearer ${await this.fetchToken(bearer.params, undefined, auth)}`;
+    else authorization = basicHeader(auth);
+    const r = await send('GET', url, { 'user-agent': this.userAgent, ...(authorization ? { authorization } : {}) });
+    if (r.res.statusCode === 200) { r.res.resume(); return; }
+    if (r.res.statusCode === 401) throw new UnauthorizedError(`login attempt to ${url.href} failed with status: 401 Unauthorized`);
+    throw new UnavailableError(`login attempt to ${url.href} failed with status: ${await registryError(r.res)}`);
+  }
+}

@@ -1,0 +1,272 @@
+import { createReadStream } from 'node:fs';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { InvalidArgumentError, NotFoundError, errorMessage } from '../base/index.js';
+import {
+  Digester, childChainId, digestOf, isDigest, shortId, type Descriptor, type Digest, type ImageConfig, type Reference,
+} from '../oci/index.js';
+import { decompressStream } from '../archive/index.js';
+import type { LocalContentStore } from '../content/index.js';
+import type { LayerStore } from '../snapshots/index.js';
+
+/** What the image service needs from a registry client (src/distribution implements it; wired by the engine). */
+export interface RegistrySession {
+  headBlob(digest: Digest): Promise<number | undefined>;
+  mountBlob(digest: Digest, from: string): Promise<boolean>;
+  uploadBlob(digest: Digest, size: number, open: () => Readable): Promise<void>;
+  putManifest(reference: string, mediaType: string, bytes: Buffer): Promise<Digest>;
+  getManifest(reference: string): Promise<{ bytes: Buffer; mediaType: string; digest: Digest }>;
+  getBlob(digest: Digest): Promise<{ stream: Readable; size: number | undefined }>;
+  getBlobBytes(digest: Digest): Promise<Buffer>;
+  listTags(): Promise<string[]>;
+}
+
+export interface Registry {
+  session(repo: { domain: string; path: string }, auth?: RegistryCredentials, actions?: string): RegistrySession;
+  /** Checks credentials against a registry (`docker login`); throws UnauthorizedError when they are wrong. */
+  checkLogin(domain: string, auth: RegistryCredentials): Promise<void>;
+}
+
+export interface RegistryCredentials {
+  username?: string;
+  password?: string;
+  auth?: string;
+  identitytoken?: string;
+  registrytoken?: string;
+  serveraddress?: string;
+}
+
+/** One of Docker's JSON progress messages. */
+export interface ProgressMessage {
+  status?: string;
+  aux?: unknown;
+  id?: string;
+  progress?: string;
+  progressDetail?: { current?: number; total?: number };
+}
+
+export type Progress = (m: ProgressMessage) => void;
+
+export interface Platform { os: string; architecture: string; variant?: string }
+
+const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
+const MANIFEST_TYPES = new Set(['application/vnd.oci.image.manifest.v1+json', 'application/vnd.docker.distribution.manifest.v2+json']);
+const FOREIGN = /foreign|nondistributable/;
+const PARALLEL = 3;
+
+interface IndexJson { manifests?: Array<Descriptor & { platform?: { os?: string; architecture?: string; variant?: string } }> }
+interface ManifestJson { schemaVersion?: number; mediaType?: string; config?: Descriptor; layers?: Descriptor[] }
+
+function fmtBytes(n: number): string {
+  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
+  let i = 0;
+  let v = n;
+  while (v >= 1000 && i < units.length - 1) { v /= 1000; i++; }
+  return `${i === 0 ? v : v.toFixed(v < 10 ? 3 : v < 100 ? 2 : 1).replace(/\.?0+$/, '')}${units[i]}`;
+}
+
+/** Docker's progress bar text: `[=====>      ]  1.2MB/3.4MB`. */
+export function progressBar(current: number, total: number | undefined): string {
+  if (!total || total <= 0) return fmtBytes(current);
+  const width = 50;
+  const filled = Math.min(width, Math.floor((current / total) * width));
+  const bar = '='.repeat(Math.max(0, filled - 1)) + (filled > 0 ? (filled >= width ? '=' : '>') : '') + ' '.repeat(width - filled);
+  return `[${bar}] ${fmtBytes(current).padStart(8)}/${fmtBytes(total)}`;
+}
+
+/** Picks the manifest for `want` from an index (variant matched when given; amd64 has none; arm64 defaults to v8). */
+export function selectPlatform(index: IndexJson, want: Platform): Descriptor | undefined {
+  const ms = (index.manifests ?? []).filter((m) => m.platform && MANIFEST_TYPES.has(m.mediaType));
+  const cands = ms.filter((m) => m.platform!.os === want.os && m.platform!.architecture === want.architecture);
+  if (want.variant) {
+    const exact = cands.find((m) => m.platform!.variant === want.variant || (!m.platform!.variant && want.variant === 'v8' && want.architecture === 'arm64'));
+    return exact;
+  }
+  return cands.find((m) => !m.platform!.variant) ?? cands.find((m) => m.platform!.variant === 'v8') ?? cands[0];
+}
+
+function platformString(p: Platform): string {
+  return `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`;
+}
+
+/** A transform that hashes what passes and fails at the end when the digest or size is not the expected one. */
+class Verifier extends Transform {
+  private readonly d = new Digester();
+  constructor(private readonly expected: Digest, private readonly size: number | undefined, private readonly onBytes: (n: number) => void) {
+    super();
+  }
+  override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback): void {
+    this.d.update(chunk);
+    this.onBytes(this.d.size);
+    cb(null, chunk);
+  }
+  override _flush(cb: TransformCallback): void {
+    const got = this.d.digest();
+    if (got !== this.expected || (this.size !== undefined && this.size !== this.d.size)) {
+      cb(new InvalidArgumentError(`filesystem layer verification failed for digest ${this.expected} (got ${got}, ${this.d.size} bytes)`));
+      return;
+    }
+    cb();
+  }
+}
+
+export interface PullHost {
+  content: LocalContentStore;
+  layers: LayerStore;
+  /** Registers the image (config bytes already verified) and its references; true when it was new. */
+  register(config: Buffer, id: Digest, refs: Reference[]): Promise<{ isNew: boolean }>;
+  /** True when the image and its layers are all present. */
+  hasImage(id: Digest): boolean;
+  /** Remembers where a layer's compressed form lives (for pushes: HEAD first, cross-repository mounts). */
+  recordSource(diffId: Digest, src: { digest: Digest; mediaType: string; size: number; domain: string; path: string }): Promise<void>;
+  /** Removes the blobs and unpacked layers of a failed pull that no image refers to. */
+  discard(blobs: Digest[], chains: Digest[]): Promise<void>;
+}
+
+export interface PullOneResult { id: Digest; manifestDigest: Digest; isNew: boolean }
+
+/** Pulls one tag or digest of `repo` into the stores. */
+export async function pullOne(host: PullHost, session: RegistrySession, repo: Reference, reference: string, platform: Platform, progress: Progress): Promise<PullOneResult> {
+  const top = await session.getManifest(reference);
+  progress({ status: `Pulling from ${repo.path}`, id: reference });
+  let manifestBytes = top.bytes;
+  let mediaType = top.mediaType;
+  if (INDEX_TYPES.has(mediaType)) {
+    const idx = JSON.parse(top.bytes.toString('utf8')) as IndexJson;
+    const desc = selectPlatform(idx, platform);
+    if (!desc) throw new NotFoundError(`no matching manifest for ${platformString(platform)} in the manifest list entries`);
+    const m = await session.getManifest(desc.digest);
+    manifestBytes = m.bytes;
+    mediaType = m.mediaType || desc.mediaType;
+  }
+  if (!MANIFEST_TYPES.has(mediaType)) {
+    throw new InvalidArgumentError(`unsupported manifest media type ${JSON.stringify(mediaType)} (schema 1 images are not supported)`);
+  }
+  const manifest = JSON.parse(manifestBytes.toString('utf8')) as ManifestJson;
+  if (!manifest.config || !isDigest(manifest.config.digest) || !Array.isArray(manifest.layers)) {
+    throw new InvalidArgumentError('invalid manifest: config or layers missing');
+  }
+  const id = manifest.config.digest;
+  const configBytes = host.hasImage(id) ? await host.content.readBytes(id) : await session.getBlobBytes(id);
+  if (digestOf(configBytes) !== id) throw new InvalidArgumentError(`image config verification failed for digest ${id}`);
+  const config = JSON.parse(configBytes.toString('utf8')) as ImageConfig;
+  const layers = manifest.layers.filter((l) => !FOREIGN.test(l.mediaType));
+  const diffIds = config.rootfs?.diff_ids ?? [];
+  if (diffIds.length !== layers.length || !diffIds.every(isDigest) || !layers.every((l) => isDigest(l.digest))) {
+    throw new InvalidArgumentError(`invalid image ${id}: ${layers.length} layers in the manifest, ${diffIds.length} diff IDs in the config`);
+  }
+  if (host.hasImage(id)) {
+    await recordSources(host, repo, layers, diffIds);
+    return { id, manifestDigest: top.digest, isNew: false };
+  }
+
+  // Which layers are needed: a present chain ID means that layer and all below are already unpacked.
+  const chains: Digest[] = [];
+  for (const d of diffIds) chains.push(childChainId(chains.at(-1), d));
+  const present: boolean[] = [];
+  for (const c of chains) present.push(await host.layers.exists(c));
+  const seen = new Set<string>();
+  for (let i = 0; i < layers.length; i++) {
+    const sid = shortId(layers[i]!.digest);
+    if (seen.has(sid)) continue;
+    seen.add(sid);
+    progress({ status: present[i] ? 'Already exists' : 'Pulling fs layer', id: sid });
+  }
+  // Downloads, bounded; each resolves when the uncompressed layer (by diff ID) is in the content store.
+  const downloads = new Map<string, Promise<void>>();
+  const written: Digest[] = [];
+  let running = 0;
+  const queue: Array<() => void> = [];
+  const slot = async (): Promise<void> => {
+    if (running < PARALLEL) { running++; return; }
+    await new Promise<void>((resolve) => queue.push(resolve));
+  };
+  const release = (): void => {
+    const next = queue.shift();
+    if (next) next(); else running--;
+  };
+  const download = async (desc: Descriptor, diffId: Digest): Promise<void> => {
+    const sid = shortId(desc.digest);
+    if (await host.content.has(diffId)) { progress({ status: 'Download complete', id: sid }); return; }
+    if (running >= PARALLEL) progress({ status: 'Waiting', id: sid });
+    await slot();
+    try {
+      const { stream, size } = await session.getBlob(desc.digest);
+      const total = desc.size ?? size;
+      let last = 0;
+      const verifier = new Verifier(desc.digest, desc.size, (n) => {
+        if (n - last >= 256 << 10 || n === total) {
+          last = n;
+          progress({ status: 'Downloading', id: sid, progressDetail: { current: n, total }, progress: progressBar(n, total) });
+        }
+      });
+      stream.on('error', (err) => verifier.destroy(err));
+      stream.pipe(verifier);
+      progress({ status: 'Downloading', id: sid, progressDetail: { current: 0, total }, progress: progressBar(0, total) });
+      const { stream: plain } = await decompressStream(verifier);
+      try {
+        await host.content.write(plain, { expected: diffId });
+        written.push(diffId);
+      } catch (err) {
+        stream.destroy();
+        if (/digest mismatch/.test(errorMessage(err))) {
+          throw new InvalidArgumentError(`filesystem layer verification failed for digest ${desc.digest}: uncompressed content does not match diff ID ${diffId}`);
+        }
+        throw err;
+      }
+      progress({ status: 'Verifying Checksum', id: sid });
+      progress({ status: 'Download complete', id: sid });
+    } finally {
+      release();
+    }
+  };
+  for (let i = 0; i < layers.length; i++) {
+    if (present[i]) continue;
+    const key = diffIds[i]!;
+    if (!downloads.has(key)) {
+      const p = download(layers[i]!, key);
+      p.catch(() => undefined); // awaited below, in order
+      downloads.set(key, p);
+    }
+  }
+  try {
+    for (let i = 0; i < layers.length; i++) {
+      if (present[i]) continue;
+      const sid = shortId(layers[i]!.digest);
+      await downloads.get(diffIds[i]!);
+      if (await host.layers.exists(chains[i]!)) { progress({ status: 'Pull complete', id: sid }); continue; }
+      const path = host.content.path(diffIds[i]!);
+      const { size: total } = await host.content.info(diffIds[i]!);
+      let n = 0;
+      let last = 0;
+      const counter = new Transform({
+        transform(chunk: Buffer, _e, cb) {
+          n += chunk.length;
+          if (n - last >= 1 << 20 || n === total) {
+            last = n;
+            progress({ status: 'Extracting', id: sid, progressDetail: { current: n, total }, progress: progressBar(n, total) });
+          }
+          cb(null, chunk);
+        },
+      });
+      const src = createReadStream(path);
+      src.on('error', (err) => counter.destroy(err));
+      const info = await host.layers.apply(src.pipe(counter), i === 0 ? undefined : chains[i - 1]);
+      if (info.diffId !== diffIds[i]) throw new InvalidArgumentError(`layer ${sid}: unpacked content ${info.diffId} does not match diff ID ${diffIds[i]}`);
+      progress({ status: 'Pull complete', id: sid });
+    }
+    const { isNew } = await host.register(configBytes, id, []);
+    await recordSources(host, repo, layers, diffIds);
+    return { id, manifestDigest: top.digest, isNew };
+  } catch (err) {
+    await Promise.allSettled(downloads.values());
+    await host.discard(written, chains.filter((_c, i) => !present[i]));
+    throw err;
+  }
+}
+
+async function recordSources(host: PullHost, repo: Reference, layers: Descriptor[], diffIds: Digest[]): Promise<void> {
+  for (let i = 0; i < layers.length; i++) {
+    const l = layers[i]!;
+    await host.recordSource(diffIds[i]!, { digest: l.digest, mediaType: l.mediaType, size: l.size, domain: repo.domain, path: repo.path });
+  }
+}

@@ -1,0 +1,283 @@
+// Test peers for registry tests: Debian's docker-registry (distribution 2.8) on 127.0.0.1, a counting and
+// throttling HTTP proxy in front of it, and an OCI image layout builder to seed it with skopeo.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import http from 'node:http';
+import { createServer, type AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { run, sleep } from './daemon.js';
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as AddressInfo).port;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+export function sha256(b: Buffer | string): string {
+  return `sha256:${createHash('sha256').update(b).digest('hex')}`;
+}
+
+export class TestRegistry {
+  proc: ChildProcess | undefined;
+  log = '';
+  private constructor(readonly dir: string, readonly port: number) {}
+
+  get addr(): string { return `127.0.0.1:${this.port}`; }
+  get storage(): string { return join(this.dir, 'storage'); }
+
+  /** Starts docker-registry with its own config file; `users` turns on htpasswd (bcrypt) auth. */
+  static async start(opts: { users?: Record<string, string> } = {}): Promise<TestRegistry> {
+    const dir = await mkdtemp(join(tmpdir(), 'berth-registry-'));
+    const port = await freePort();
+    const r = new TestRegistry(dir, port);
+    let auth = '';
+    if (opts.users) {
+      const file = join(dir, 'htpasswd');
+      await writeFile(file, '');
+      for (const [u, p] of Object.entries(opts.users)) {
+        const res = await run('htpasswd', ['-bB', file, u, p]);
+        if (res.code !== 0) throw new Error(`htpasswd: ${res.stderr}`);
+      }
+      auth = `auth:\n  htpasswd:\n    realm: berth-test\n    path: ${file}\n`;
+    }
+    await writeFile(join(dir, 'config.yml'), `version: 0.1
+log:
+  level: info
+  formatter: text
+storage:
+  filesystem:
+    rootdirectory: ${r.storage}
+  delete:
+    enabled: true
+http:
+  addr: ${r.addr}
+${auth}`);
+    const proc = spawn('docker-registry', ['serve', join(dir, 'config.yml')], { stdio: ['ignore', 'pipe', 'pipe'] });
+    r.proc = proc;
+    proc.stdout!.on('data', (b: Buffer) => (r.log += b.toString()));
+    proc.stderr!.on('data', (b: Buffer) => (r.log += b.toString()));
+    for (let i = 0; i < 200; i++) {
+      if (proc.exitCode !== null) throw new Error(`docker-registry exited: ${r.log}`);
+      const status = await httpStatus(`http://${r.addr}/v2/`);
+      if (status === 200 || status === 401) return r;
+      await sleep(50);
+    }
+    throw new Error(`docker-registry did not start: ${r.log}`);
+  }
+
+  /** Path of a blob's data file in the registry's storage (distribution's filesystem layout). */
+  blobPath(digest: string): string {
+    const hex = digest.slice(7);
+    return join(this.storage, 'docker', 'registry', 'v2', 'blobs', 'sha256', hex.slice(0, 2), hex, 'data');
+  }
+
+  async stop(): Promise<void> {
+    const p = this.proc;
+    if (p && p.exitCode === null && p.signalCode === null) {
+      const exited = new Promise((res) => p.once('exit', res));
+      p.kill('SIGTERM');
+      await exited;
+    }
+    await rm(this.dir, { recursive: true, force: true });
+  }
+}
+
+export function httpStatus(url: string): Promise<number> {
+  return new Promise((resolve) => {
+    const req = http.get(url, (res) => { res.resume(); resolve(res.statusCode ?? 0); });
+    req.on('error', () => resolve(0));
+  });
+}
+
+/** A loopback HTTP proxy in front of a registry: counts blob GETs and can slow them down. */
+export class CountingProxy {
+  blobGets: string[] = [];
+  /** Blob uploads finished (PUT .../blobs/uploads/...) and mounts asked for. */
+  uploads = 0;
+  mounts = 0;
+  /** Bytes per 100 ms for blob bodies; 0 = unthrottled. */
+  throttle = 0;
+  private readonly server: http.Server;
+  port = 0;
+  /** Token auth in front of the registry: `/token` hands out tokens (to `user` only, when set). */
+  bearer: { user?: string; password?: string } | undefined;
+  tokenScopes: string[] = [];
+  private readonly tokens = new Set<string>();
+  constructor(private readonly target: string) {
+    this.server = http.createServer((req, res) => {
+      if (this.bearer) {
+        const url = new URL(req.url ?? '/', 'http://x');
+        if (url.pathname === '/token') {
+          const auth = req.headers.authorization ?? '';
+          const want = this.bearer.user ? `Basic ${Buffer.from(`${this.bearer.user}:${this.bearer.password ?? ''}`).toString('base64')}` : undefined;
+          if (want !== undefined && auth !== want) {
+            res.writeHead(401, { 'content-type': 'application/json' }).end(JSON.stringify({ details: 'incorrect username or password' }));
+            return;
+          }
+          this.tokenScopes.push(url.searchParams.getAll('scope').join(' '));
+          const token = randomBytes(16).toString('hex');
+          this.tokens.add(token);
+          res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ token, expires_in: 300 }));
+          return;
+        }
+        const tok = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+        if (!tok || !this.tokens.has(tok)) {
+          const repo = /^\/v2\/(.+)\/(?:manifests|blobs|tags)\//.exec(url.pathname)?.[1];
+          const scope = repo ? `,scope="repository:${repo}:pull"` : '';
+          res.writeHead(401, { 'www-authenticate': `Bearer realm="http://${this.addr}/token",service="test-registry"${scope}`, 'content-type': 'application/json' });
+          res.end(JSON.stringify({ errors: [{ code: 'UNAUTHORIZED', message: 'authentication required' }] }));
+          return;
+        }
+        delete req.headers.authorization;
+      }
+      const m = /^\/v2\/.+\/blobs\/(sha256:[a-f0-9]{64})$/.exec((req.url ?? '').split('?')[0]!);
+      if (m && req.method === 'GET') this.blobGets.push(m[1]!);
+      if (req.method === 'PUT' && /\/blobs\/uploads\//.test(req.url ?? '')) this.uploads++;
+      if (req.method === 'POST' && /\/blobs\/uploads\/\?.*mount=/.test(req.url ?? '')) this.mounts++;
+      const [host, port] = this.target.split(':');
+      const up = http.request({ host, port: Number(port), method: req.method, path: req.url, headers: req.headers }, (ur) => {
+        res.writeHead(ur.statusCode ?? 502, ur.headers);
+        if (m && this.throttle > 0) void this.slowPipe(ur, res);
+        else ur.pipe(res);
+      });
+      up.on('error', () => res.destroy());
+      req.pipe(up);
+    });
+  }
+  private async slowPipe(src: http.IncomingMessage, dst: http.ServerResponse): Promise<void> {
+    dst.on('close', () => src.destroy());
+    try {
+      for await (const c of src) {
+        let chunk = c as Buffer;
+        while (chunk.length) {
+          if (dst.destroyed) return;
+          dst.write(chunk.subarray(0, this.throttle));
+          chunk = chunk.subarray(this.throttle);
+          await sleep(100);
+        }
+      }
+      dst.end();
+    } catch { dst.destroy(); }
+  }
+  get addr(): string { return `127.0.0.1:${this.port}`; }
+  async start(): Promise<this> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+    return this;
+  }
+  async stop(): Promise<void> {
+    this.server.closeAllConnections();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+}
+
+export interface LayerSpec { tar: Buffer; compression: 'gzip' | 'zstd' | 'none' }
+export interface BuiltImage { manifest: Buffer; manifestDigest: string; configDigest: string; layerDigests: string[] }
+
+const LAYER_TYPES = { gzip: 'application/vnd.oci.image.layer.v1.tar+gzip', zstd: 'application/vnd.oci.image.layer.v1.tar+zstd', none: 'application/vnd.oci.image.layer.v1.tar' };
+
+/** Writes an OCI image layout at `dir` holding the images of `refs` (one index.json entry each). */
+export class OciLayout {
+  private readonly entries: object[] = [];
+  constructor(readonly dir: string) {}
+
+  private async blob(data: Buffer): Promise<string> {
+    const d = sha256(data);
+    await mkdir(join(this.dir, 'blobs', 'sha256'), { recursive: true });
+    await writeFile(join(this.dir, 'blobs', 'sha256', d.slice(7)), data);
+    return d;
+  }
+
+  async image(layers: LayerSpec[], opts: { arch?: string; cmd?: string[] } = {}): Promise<BuiltImage & { descriptor: object }> {
+    const descs = [];
+    const diffIds = [];
+    for (const l of layers) {
+      diffIds.push(sha256(l.tar));
+      const data = l.compression === 'gzip' ? gzipSync(l.tar) : l.compression === 'zstd' ? await zstd(l.tar) : l.tar;
+      descs.push({ mediaType: LAYER_TYPES[l.compression], digest: await this.blob(data), size: data.length });
+    }
+    const config = Buffer.from(JSON.stringify({
+      architecture: opts.arch ?? 'amd64', os: 'linux', created: '2024-01-01T00:00:00Z',
+      config: { Cmd: opts.cmd ?? ['sh'], Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'] },
+      rootfs: { type: 'layers', diff_ids: diffIds },
+      history: diffIds.map(() => ({ created: '2024-01-01T00:00:00Z', created_by: 'test' })),
+    }));
+    const configDigest = await this.blob(config);
+    const manifest = Buffer.from(JSON.stringify({
+      schemaVersion: 2, mediaType: 'application/vnd.oci.image.manifest.v1+json',
+      config: { mediaType: 'application/vnd.oci.image.config.v1+json', digest: configDigest, size: config.length },
+      layers: descs,
+    }));
+    const manifestDigest = await this.blob(manifest);
+    const descriptor = { mediaType: 'application/vnd.oci.image.manifest.v1+json', digest: manifestDigest, size: manifest.length, platform: { architecture: opts.arch ?? 'amd64', os: 'linux' } };
+    return { manifest, manifestDigest, configDigest, layerDigests: descs.map((d) => d.digest), descriptor };
+  }
+
+  async index(manifests: object[]): Promise<{ digest: string; size: number }> {
+    const idx = Buffer.from(JSON.stringify({ schemaVersion: 2, mediaType: 'application/vnd.oci.image.index.v1+json', manifests }));
+    return { digest: await this.blob(idx), size: idx.length };
+  }
+
+  tag(name: string, desc: { mediaType: string; digest: string; size: number }): void {
+    this.entries.push({ ...desc, annotations: { 'org.opencontainers.image.ref.name': name } });
+  }
+
+  async write(): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    await writeFile(join(this.dir, 'oci-layout'), JSON.stringify({ imageLayoutVersion: '1.0.0' }));
+    await writeFile(join(this.dir, 'index.json'), JSON.stringify({ schemaVersion: 2, manifests: this.entries }));
+  }
+}
+
+function zstd(data: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const p = spawn('zstd', ['-q', '-c'], { stdio: ['pipe', 'pipe', 'inherit'] });
+    const out: Buffer[] = [];
+    p.stdout.on('data', (b: Buffer) => out.push(b));
+    p.on('error', reject);
+    p.on('close', (code) => (code === 0 ? resolve(Buffer.concat(out)) : reject(new Error(`zstd exited ${code}`))));
+    p.stdin.end(data);
+  });
+}
+
+/** A deterministic tar of `files` (path → content). */
+export async function makeTar(files: Record<string, string>): Promise<Buffer> {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-tar-'));
+  try {
+    for (const [p, c] of Object.entries(files)) {
+      await mkdir(join(dir, p, '..'), { recursive: true });
+      await writeFile(join(dir, p), c);
+    }
+    const r = await runBuf('tar', ['--sort=name', '--mtime=@0', '--owner=0', '--group=0', '--numeric-owner', '-C', dir, '-cf', '-', ...Object.keys(files).map((f) => f.split('/')[0]!).filter((v, i, a) => a.indexOf(v) === i)]);
+    return r;
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+export function runBuf(cmd: string, args: string[]): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const out: Buffer[] = [];
+    let err = '';
+    p.stdout.on('data', (b: Buffer) => out.push(b));
+    p.stderr.on('data', (b: Buffer) => (err += b.toString()));
+    p.on('error', reject);
+    p.on('close', (code) => (code === 0 ? resolve(Buffer.concat(out)) : reject(new Error(`${cmd} exited ${code}: ${err}`))));
+  });
+}
+
+/** skopeo copy from an OCI layout to the registry (plain http). */
+export async function skopeoCopy(src: string, dest: string, extra: string[] = []): Promise<void> {
+  const keep = extra.includes('--format') ? [] : ['--preserve-digests'];
+  const r = await run('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', ...keep, ...extra, src, dest], { timeoutMs: 120_000 });
+  if (r.code !== 0) throw new Error(`skopeo copy ${src} ${dest}: ${r.stderr}`);
+}

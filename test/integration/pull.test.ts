@@ -1,0 +1,407 @@
+// Pull from a real registry (Debian's docker-registry, distribution 2.8) on 127.0.0.1, seeded with skopeo.
+import { after, before, describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { BERTH, BUSYBOX_TAR_SCRIPT, TestDaemon, hasDocker, isRoot, run, sleep, waitFor } from '../helpers/daemon.js';
+import { CountingProxy, OciLayout, TestRegistry, makeTar, runBuf, sha256, skopeoCopy } from '../helpers/registry.js';
+
+async function blobFiles(d: TestDaemon): Promise<string[]> {
+  return (await readdir(join(d.dataRoot, 'content', 'blobs', 'sha256'))).sort();
+}
+
+/** Every blob's bytes hash to its name and no ingest is left. */
+async function storeIsClean(d: TestDaemon): Promise<void> {
+  for (const name of await blobFiles(d)) {
+    assert.equal(sha256(await readFile(join(d.dataRoot, 'content', 'blobs', 'sha256', name))), `sha256:${name}`);
+  }
+}
+
+void describe('pull from docker-registry', { skip: !isRoot }, () => {
+  let reg: TestRegistry;
+  let proxy: CountingProxy;
+  let d: TestDaemon;
+  let work: string;
+  let R: string; // registry address as berthd sees it (through the proxy)
+  const imgs: Record<string, { manifestDigest: string; configDigest: string; layerDigests: string[] }> = {};
+
+  before(async () => {
+    reg = await TestRegistry.start();
+    proxy = await new CountingProxy(reg.addr).start();
+    R = proxy.addr;
+    work = await mkdtemp(join(tmpdir(), 'berth-pull-'));
+    const layout = new OciLayout(join(work, 'layout'));
+    const busybox = await runBuf('bash', [BUSYBOX_TAR_SCRIPT]);
+    const bb = await layout.image([{ tar: busybox, compression: 'gzip' }]);
+    layout.tag('busybox', bb.descriptor as never);
+    const shared = [
+      { tar: busybox, compression: 'gzip' as const },
+      { tar: await makeTar({ 'a.txt': 'layer a (zstd)\n' }), compression: 'zstd' as const },
+      { tar: await makeTar({ 'b.txt': 'layer b (plain)\n' }), compression: 'none' as const },
+    ];
+    const four1 = await layout.image([...shared, { tar: await makeTar({ 'c.txt': 'layer c one\n' }), compression: 'gzip' }], { cmd: ['cat', '/a.txt'] });
+    const four2 = await layout.image([...shared, { tar: await makeTar({ 'c.txt': 'layer c two\n' }), compression: 'gzip' }]);
+    layout.tag('four1', four1.descriptor as never);
+    layout.tag('four2', four2.descriptor as never);
+    const arm = await layout.image([{ tar: await makeTar({ 'arch.txt': 'arm64\n' }), compression: 'gzip' }], { arch: 'arm64' });
+    const idx = await layout.index([bb.descriptor, arm.descriptor]);
+    layout.tag('multi', { mediaType: 'application/vnd.oci.image.index.v1+json', ...idx });
+    const tamper = await layout.image([{ tar: await makeTar({ 't.txt': 'original\n' }), compression: 'gzip' }]);
+    layout.tag('tamper', tamper.descriptor as never);
+    const slow = await layout.image([{ tar: await makeTar({ 'big.bin': randomBytes(3 << 20).toString('base64') }), compression: 'none' }]);
+    layout.tag('slow', slow.descriptor as never);
+    await layout.write();
+    const src = (t: string): string => `oci:${join(work, 'layout')}:${t}`;
+    await skopeoCopy(src('busybox'), `docker://${reg.addr}/test/busybox:latest`);
+    await skopeoCopy(src('busybox'), `docker://${reg.addr}/test/busybox-v2:latest`, ['--format', 'v2s2']);
+    await skopeoCopy(src('four1'), `docker://${reg.addr}/test/four:1`);
+    await skopeoCopy(src('four2'), `docker://${reg.addr}/test/four:2`);
+    await skopeoCopy(src('multi'), `docker://${reg.addr}/test/multi:latest`, ['--all']);
+    await skopeoCopy(src('tamper'), `docker://${reg.addr}/test/tamper:latest`);
+    await skopeoCopy(src('slow'), `docker://${reg.addr}/test/slow:latest`);
+    Object.assign(imgs, { bb, four1, four2, arm, tamper, slow });
+    d = await TestDaemon.start({ busybox: false });
+  });
+
+  after(async () => {
+    const leaks = d ? await d.cleanup() : [];
+    await proxy?.stop();
+    await reg?.stop();
+    if (work) await rm(work, { recursive: true, force: true });
+    assert.deepEqual(leaks, []);
+  });
+
+  void test('pull by tag shows Docker progress, records RepoDigests; a second pull transfers no layer', async () => {
+    proxy.blobGets = [];
+    const r = await d.berth(['pull', `${R}/test/busybox`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Using default tag: latest/);
+    assert.match(r.stdout, /latest: Pulling from test\/busybox/);
+    const sid = imgs['bb']!.layerDigests[0]!.slice(7, 19);
+    assert.match(r.stdout, new RegExp(`${sid}: Pull complete`));
+    assert.match(r.stdout, new RegExp(`Digest: ${imgs['bb']!.manifestDigest}`));
+    assert.match(r.stdout, new RegExp(`Status: Downloaded newer image for ${R}/test/busybox:latest`));
+    assert.ok(proxy.blobGets.includes(imgs['bb']!.layerDigests[0]!));
+    const insp = JSON.parse((await d.berth(['image', 'inspect', `${R}/test/busybox`])).stdout) as Array<{ Id: string; RepoDigests: string[]; RepoTags: string[] }>;
+    assert.equal(insp[0]!.Id, imgs['bb']!.configDigest);
+    assert.deepEqual(insp[0]!.RepoDigests, [`${R}/test/busybox@${imgs['bb']!.manifestDigest}`]);
+    const run = await d.berth(['run', '--rm', '--network', 'none', `${R}/test/busybox`, 'echo', 'pulled-ok']);
+    assert.equal(run.stdout, 'pulled-ok\n', run.stderr);
+
+    proxy.blobGets = [];
+    const again = await d.berth(['pull', `${R}/test/busybox:latest`]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.match(again.stdout, new RegExp(`Status: Image is up to date for ${R}/test/busybox:latest`));
+    assert.deepEqual(proxy.blobGets, []);
+    await storeIsClean(d);
+  });
+
+  void test('pull by digest of a Docker schema2 manifest of a held image fetches nothing', async () => {
+    const m = JSON.parse((await runBuf('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${reg.addr}/test/busybox-v2:latest`])).toString()) as { mediaType: string };
+    assert.equal(m.mediaType, 'application/vnd.docker.distribution.manifest.v2+json');
+    const raw = await runBuf('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${reg.addr}/test/busybox-v2:latest`]);
+    const digest = sha256(raw);
+    proxy.blobGets = [];
+    const r = await d.berth(['pull', `${R}/test/busybox-v2@${digest}`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`${digest}: Pulling from test/busybox-v2`));
+    assert.match(r.stdout, /Status: Image is up to date for /);
+    assert.deepEqual(proxy.blobGets, []);
+    const insp = JSON.parse((await d.berth(['image', 'inspect', `${R}/test/busybox-v2@${digest}`])).stdout) as Array<{ RepoDigests: string[]; RepoTags: string[] }>;
+    assert.ok(insp[0]!.RepoDigests.includes(`${R}/test/busybox-v2@${digest}`));
+  });
+
+  void test('zstd, plain and gzip layers; an image sharing 3 of 4 layers fetches one; pull -a', async () => {
+    proxy.blobGets = [];
+    const r1 = await d.berth(['pull', `${R}/test/four:1`]);
+    assert.equal(r1.code, 0, r1.stderr);
+    assert.deepEqual(proxy.blobGets.filter((g) => g !== imgs['four1']!.configDigest).sort(), imgs['four1']!.layerDigests.slice(1).sort());
+    const run = await d.berth(['run', '--rm', '--network', 'none', `${R}/test/four:1`, 'cat', '/a.txt', '/b.txt', '/c.txt']);
+    assert.equal(run.stdout, 'layer a (zstd)\nlayer b (plain)\nlayer c one\n', run.stderr);
+    proxy.blobGets = [];
+    const r2 = await d.berth(['pull', `${R}/test/four:2`]);
+    assert.equal(r2.code, 0, r2.stderr);
+    assert.deepEqual(proxy.blobGets.filter((g) => g !== imgs['four2']!.configDigest), [imgs['four2']!.layerDigests[3]]);
+    assert.equal((r2.stdout.match(/Already exists/g) ?? []).length, 3);
+    proxy.blobGets = [];
+    const all = await d.berth(['pull', '-a', `${R}/test/four`]);
+    assert.equal(all.code, 0, all.stderr);
+    assert.match(all.stdout, /1: Pulling from test\/four/);
+    assert.match(all.stdout, /2: Pulling from test\/four/);
+    assert.match(all.stdout, /Status: Image is up to date for /);
+    assert.deepEqual(proxy.blobGets, []);
+    await storeIsClean(d);
+  });
+
+  void test('an OCI index: linux/amd64 by default, --platform linux/arm64', async () => {
+    const r = await d.berth(['pull', `${R}/test/multi`]);
+    assert.equal(r.code, 0, r.stderr);
+    let insp = JSON.parse((await d.berth(['image', 'inspect', `${R}/test/multi`])).stdout) as Array<{ Id: string; Architecture: string }>;
+    assert.equal(insp[0]!.Architecture, 'amd64');
+    assert.equal(insp[0]!.Id, imgs['bb']!.configDigest);
+    const r2 = await d.berth(['pull', '--platform', 'linux/arm64', `${R}/test/multi`]);
+    assert.equal(r2.code, 0, r2.stderr);
+    insp = JSON.parse((await d.berth(['image', 'inspect', `${R}/test/multi`])).stdout) as typeof insp;
+    assert.equal(insp[0]!.Architecture, 'arm64');
+    assert.equal(insp[0]!.Id, imgs['arm']!.configDigest);
+    const bad = await d.berth(['pull', '--platform', 'linux/s390x', `${R}/test/multi`]);
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /no matching manifest for linux\/s390x/);
+  });
+
+  void test('a missing tag is a clear error', async () => {
+    const r = await d.berth(['pull', `${R}/test/busybox:nosuch`]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /manifest for .*test\/busybox:nosuch not found: manifest unknown/);
+  });
+
+  void test('a tampered blob fails with a digest error and stores nothing', async () => {
+    const layer = imgs['tamper']!.layerDigests[0]!;
+    const original = await readFile(reg.blobPath(layer));
+    const evil = gzipSync(await makeTar({ 't.txt': 'evil!!!!\n' }));
+    const forged = Buffer.concat([evil, Buffer.alloc(Math.max(0, original.length - evil.length))]).subarray(0, original.length);
+    await writeFile(reg.blobPath(layer), forged);
+    const blobsBefore = await blobFiles(d);
+    const layersBefore = (await readdir(join(d.dataRoot, 'overlay'))).sort();
+    try {
+      const r = await d.berth(['pull', `${R}/test/tamper`]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /verification failed for digest sha256:/);
+      assert.deepEqual(await blobFiles(d), blobsBefore);
+      assert.deepEqual((await readdir(join(d.dataRoot, 'overlay'))).sort(), layersBefore);
+      assert.deepEqual(await readdir(join(d.dataRoot, 'content', 'ingest')), []);
+      assert.notEqual((await d.berth(['image', 'inspect', `${R}/test/tamper`])).code, 0);
+    } finally {
+      await writeFile(reg.blobPath(layer), original);
+    }
+  });
+
+  void test('a pull killed halfway, then repeated, succeeds and leaves a clean store', async () => {
+    const layer = imgs['slow']!.layerDigests[0]!;
+    proxy.throttle = 64 << 10;
+    proxy.blobGets = [];
+    const cli = spawn(BERTH, ['-H', d.host, 'pull', `${R}/test/slow`], { stdio: 'ignore' });
+    const cliDone = new Promise((r) => cli.once('exit', r));
+    try {
+      await waitFor(async () => proxy.blobGets.includes(layer) && (await readdir(join(d.dataRoot, 'content', 'ingest'))).length > 0, 'download started');
+      await sleep(500);
+      await d.kill9();
+    } finally {
+      proxy.throttle = 0;
+      await cliDone;
+    }
+    const diffId = JSON.parse((await runBuf('skopeo', ['inspect', '--config', '--raw', '--tls-verify=false', `docker://${reg.addr}/test/slow:latest`])).toString()) as { rootfs: { diff_ids: string[] } };
+    assert.ok(!(await blobFiles(d)).includes(diffId.rootfs.diff_ids[0]!.slice(7)), 'no partial blob is visible');
+    await d.spawn();
+    assert.deepEqual(await readdir(join(d.dataRoot, 'content', 'ingest')), []);
+    const r = await d.berth(['pull', `${R}/test/slow`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Status: Downloaded newer image/);
+    await storeIsClean(d);
+    assert.equal((await d.berth(['rmi', `${R}/test/slow`])).code, 0);
+  });
+
+  void test('the docker CLI pulls through berthd', { skip: !hasDocker() }, async () => {
+    assert.equal((await d.berth(['rmi', `${R}/test/four:1`])).code, 0);
+    const r = await d.docker(['pull', `${R}/test/four:1`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /1: Pulling from test\/four/);
+    assert.equal((r.stdout.match(/: Already exists/g) ?? []).length, 3, r.stdout);
+    assert.match(r.stdout, new RegExp(`${imgs['four1']!.layerDigests[3]!.slice(7, 19)}: Pull complete`));
+    assert.match(r.stdout, new RegExp(`Digest: ${imgs['four1']!.manifestDigest}`));
+    assert.match(r.stdout, new RegExp(`Status: Downloaded newer image for ${R}/test/four:1\n${R}/test/four:1\n$`));
+    const q = await d.docker(['pull', '-q', `${R}/test/four:2`]);
+    assert.equal(q.stdout, `${R}/test/four:2\n`, q.stderr);
+  });
+
+  void test('push: cross-repository mounts, HEAD first, upload of what is missing, round trip', async () => {
+    assert.equal((await d.berth(['tag', `${R}/test/four:2`, `${R}/other/four:x`])).code, 0);
+    proxy.uploads = 0;
+    proxy.mounts = 0;
+    const r = await d.berth(['push', `${R}/other/four:x`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, new RegExp(`^The push refers to repository \\[${R}/other/four\\]\n`));
+    // Docker's push ids are short diff IDs; each layer is mounted from a repository it was pulled from.
+    assert.equal((r.stdout.match(/: Mounted from test\/(four|busybox)\n/g) ?? []).length, 4, r.stdout);
+    assert.match(r.stdout, /x: digest: sha256:[a-f0-9]{64} size: \d+\n$/);
+    assert.equal(proxy.uploads, 1, 'only the config is uploaded');
+    const again = await d.berth(['push', `${R}/other/four:x`]);
+    assert.equal(again.code, 0, again.stderr);
+    assert.equal((again.stdout.match(/: Layer already exists/g) ?? []).length, 4, again.stdout);
+    assert.equal(proxy.uploads, 1);
+
+    // An imported image (never pulled): compressed and uploaded, then pulled back with the same ID.
+    const tarFile = join(work, 'fresh.tar');
+    await writeFile(tarFile, await makeTar({ 'fresh.txt': randomBytes(64 << 10).toString('hex') }));
+    const imp = await d.berth(['import', tarFile, `${R}/fresh/bb:1`]);
+    assert.equal(imp.code, 0, imp.stderr);
+    const id = imp.stdout.trim();
+    proxy.uploads = 0;
+    const p = await d.berth(['push', `${R}/fresh/bb:1`]);
+    assert.equal(p.code, 0, p.stderr);
+    assert.match(p.stdout, /: Pushed\n/);
+    assert.equal(proxy.uploads, 2, 'layer and config');
+    const digest = /1: digest: (sha256:[a-f0-9]{64})/.exec(p.stdout)![1]!;
+    const raw = await runBuf('skopeo', ['inspect', '--raw', '--tls-verify=false', `docker://${reg.addr}/fresh/bb:1`]);
+    assert.equal(sha256(raw), digest);
+    assert.equal((await d.berth(['rmi', `${R}/fresh/bb:1`])).code, 0);
+    const back = await d.berth(['pull', `${R}/fresh/bb:1`]);
+    assert.equal(back.code, 0, back.stderr);
+    const insp = JSON.parse((await d.berth(['image', 'inspect', `${R}/fresh/bb:1`])).stdout) as Array<{ Id: string; RepoDigests: string[] }>;
+    assert.equal(insp[0]!.Id, id);
+    assert.deepEqual(insp[0]!.RepoDigests, [`${R}/fresh/bb@${digest}`]);
+    if (hasDocker()) {
+      const dk = await d.docker(['push', `${R}/fresh/bb:1`]);
+      assert.equal(dk.code, 0, dk.stderr);
+      assert.match(dk.stdout, /Layer already exists/);
+      assert.match(dk.stdout, new RegExp(`1: digest: ${digest} size: \\d+`));
+    }
+    assert.equal((await d.berth(['rmi', `${R}/fresh/bb:1`, `${R}/other/four:x`])).code, 0);
+  });
+
+  void test('token (Bearer) auth: anonymous tokens with the pull scope; credentials from login', async () => {
+    const tp = await new CountingProxy(reg.addr).start();
+    const cfg = join(work, 'bearer-config');
+    const berth = (args: string[], input?: string) => run(BERTH, ['-H', d.host, ...args], { env: { DOCKER_CONFIG: cfg }, ...(input !== undefined ? { input } : {}) });
+    try {
+      tp.bearer = {};
+      let r = await berth(['pull', `${tp.addr}/test/tamper`]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(tp.tokenScopes.includes('repository:test/tamper:pull'), tp.tokenScopes.join(','));
+      tp.bearer = { user: 'bob', password: 'tok-pw' };
+      r = await berth(['pull', `${tp.addr}/test/busybox`]);
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /may require 'docker login'/);
+      r = await berth(['login', '-u', 'bob', '--password-stdin', tp.addr], 'bad\n');
+      assert.equal(r.code, 1);
+      assert.match(r.stderr, /unauthorized/);
+      r = await berth(['login', '-u', 'bob', '--password-stdin', tp.addr], 'tok-pw\n');
+      assert.equal(r.code, 0, r.stderr);
+      r = await berth(['pull', `${tp.addr}/test/busybox`]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.equal((await berth(['rmi', `${tp.addr}/test/busybox`, `${tp.addr}/test/tamper`])).code, 0);
+    } finally {
+      await tp.stop();
+    }
+  });
+
+  void test('run pulls a missing image', async () => {
+    await d.berth(['rmi', '-f', `${R}/test/four:1`]);
+    const r = await d.berth(['run', '--rm', '--network', 'none', `${R}/test/four:1`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, new RegExp(`Unable to find image '${R}/test/four:1' locally`));
+    assert.equal(r.stdout, 'layer a (zstd)\n');
+  });
+});
+
+void describe('registry with htpasswd auth: login, pull, logout', { skip: !isRoot }, () => {
+  let reg: TestRegistry;
+  let d: TestDaemon;
+  let work: string;
+  let cfgDir: string;
+  const berth = (args: string[], input?: string) => run(BERTH, ['-H', d.host, ...args], { env: { DOCKER_CONFIG: cfgDir }, ...(input !== undefined ? { input } : {}) });
+
+  before(async () => {
+    reg = await TestRegistry.start({ users: { alice: 's3cret-pw' } });
+    work = await mkdtemp(join(tmpdir(), 'berth-auth-'));
+    cfgDir = join(work, 'docker-config');
+    const layout = new OciLayout(join(work, 'layout'));
+    const img = await layout.image([{ tar: await makeTar({ 'hello.txt': 'private\n' }), compression: 'gzip' }]);
+    layout.tag('priv', img.descriptor as never);
+    await layout.write();
+    await skopeoCopy(`oci:${join(work, 'layout')}:priv`, `docker://${reg.addr}/team/priv:1`, ['--dest-creds', 'alice:s3cret-pw']);
+    d = await TestDaemon.start({ busybox: false });
+  });
+
+  after(async () => {
+    const leaks = d ? await d.cleanup() : [];
+    await reg?.stop();
+    if (work) await rm(work, { recursive: true, force: true });
+    assert.deepEqual(leaks, []);
+  });
+
+  void test('pull fails clearly until login; a wrong password saves nothing; logout removes the entry', async () => {
+    const ref = `${reg.addr}/team/priv:1`;
+    let r = await berth(['pull', ref]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /pull access denied for .*team\/priv, repository does not exist or may require 'docker login'/);
+
+    r = await berth(['login', '-u', 'alice', '-p', 'wrong', reg.addr]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /401 Unauthorized/);
+    await assert.rejects(readFile(join(cfgDir, 'config.json')), /ENOENT/);
+
+    r = await berth(['login', '-u', 'alice', '--password-stdin', reg.addr], 's3cret-pw\n');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, 'Login Succeeded\n');
+    const cfg = JSON.parse(await readFile(join(cfgDir, 'config.json'), 'utf8')) as { auths: Record<string, { auth: string }> };
+    assert.equal(Buffer.from(cfg.auths[reg.addr]!.auth, 'base64').toString(), 'alice:s3cret-pw');
+
+    r = await berth(['pull', ref]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Status: Downloaded newer image for /);
+
+    r = await berth(['logout', reg.addr]);
+    assert.equal(r.stdout, `Removing login credentials for ${reg.addr}\n`);
+    const after = JSON.parse(await readFile(join(cfgDir, 'config.json'), 'utf8')) as { auths: Record<string, unknown> };
+    assert.deepEqual(after.auths, {});
+    assert.equal((await berth(['rmi', ref])).code, 0);
+    r = await berth(['pull', ref]);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /may require 'docker login'/);
+  });
+
+  void test('the docker CLI logs in through berthd and pulls', { skip: !hasDocker() }, async () => {
+    const env = { DOCKER_HOST: d.host, DOCKER_CONFIG: join(work, 'docker-cli-config') };
+    let r = await run('docker', ['login', '-u', 'alice', '--password-stdin', reg.addr], { env, input: 'nope\n' });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /401 Unauthorized/);
+    r = await run('docker', ['login', '-u', 'alice', '--password-stdin', reg.addr], { env, input: 's3cret-pw\n' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Login Succeeded/);
+    r = await run('docker', ['pull', `${reg.addr}/team/priv:1`], { env });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Pull complete/);
+    assert.equal((await berth(['rmi', `${reg.addr}/team/priv:1`])).code, 0);
+  });
+});
+
+void describe('registry-mirrors for docker.io', { skip: !isRoot }, () => {
+  let reg: TestRegistry;
+  let d: TestDaemon;
+  let work: string;
+
+  before(async () => {
+    reg = await TestRegistry.start();
+    work = await mkdtemp(join(tmpdir(), 'berth-mirror-'));
+    const layout = new OciLayout(join(work, 'layout'));
+    const img = await layout.image([{ tar: await makeTar({ 'mirror.txt': 'from the mirror\n' }), compression: 'gzip' }]);
+    layout.tag('m', img.descriptor as never);
+    await layout.write();
+    await skopeoCopy(`oci:${join(work, 'layout')}:m`, `docker://${reg.addr}/library/mirrored:1`);
+    d = await TestDaemon.start({ busybox: false, config: { 'registry-mirrors': [`http://${reg.addr}`] } });
+  });
+
+  after(async () => {
+    const leaks = d ? await d.cleanup() : [];
+    await reg?.stop();
+    if (work) await rm(work, { recursive: true, force: true });
+    assert.deepEqual(leaks, []);
+  });
+
+  void test('a docker.io image is pulled from the mirror', async () => {
+    const r = await d.berth(['pull', 'mirrored:1']);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /1: Pulling from library\/mirrored/);
+    assert.match(r.stdout, /Status: Downloaded newer image for mirrored:1\ndocker.io\/library\/mirrored:1\n$/);
+    const insp = JSON.parse((await d.berth(['image', 'inspect', 'mirrored:1'])).stdout) as Array<{ RepoTags: string[] }>;
+    assert.deepEqual(insp[0]!.RepoTags, ['mirrored:1']);
+    const ev = await d.berth(['events', '--since', '0', '--until', String(Math.ceil(Date.now() / 1000) + 1), '--filter', 'event=pull', '--format', '{{.Type}} {{.Action}} {{.Actor.ID}} {{.Actor.Attributes.name}}']);
+    assert.equal(ev.stdout, 'image pull mirrored:1 mirrored\n', ev.stderr);
+    assert.equal((await d.berth(['rmi', 'mirrored:1'])).code, 0);
+  });
+});
