@@ -433,14 +433,26 @@ export class ConmonRuntime {
     await this.pauseResume(id, 'resume');
   }
 
-  private async pauseResume(id: string, op: 'pause' | 'resume'): Promise<void> {
+  /**
+   * pause/resume for a short file operation (cp, stat) on a container the caller knows is running and not paused
+   * (its lock held): no `runtime state` call first, runtime errors map as for pause/resume.
+   */
+  async freeze(id: string): Promise<void> {
+    await this.pauseResume(id, 'pause', false);
+  }
+
+  async thaw(id: string): Promise<void> {
+    await this.pauseResume(id, 'resume', false);
+  }
+
+  private async pauseResume(id: string, op: 'pause' | 'resume', checkState = true): Promise<void> {
     const st = await this.mustLoad(id);
     const h = this.handler(st.runtime);
-    const cur = await this.state(id);
-    if (op === 'pause' && cur?.status !== 'running') {
+    const cur = checkState ? await this.state(id) : undefined;
+    if (checkState && op === 'pause' && cur?.status !== 'running') {
       throw new ConflictError(cur?.status === 'paused' ? `Container ${id} is already paused` : `Container ${id} is not running`);
     }
-    if (op === 'resume' && cur?.status !== 'paused') throw new ConflictError(`Container ${id} is not paused`);
+    if (checkState && op === 'resume' && cur?.status !== 'paused') throw new ConflictError(`Container ${id} is not paused`);
     try {
       await this.runRuntime(h, [op, id], op);
     } catch (err) {
