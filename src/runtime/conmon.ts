@@ -49,6 +49,7 @@ import {
   mountPoints,
   processStartTime,
   removeCgroup,
+  setCgroupFrozen,
 } from '../sys/index.js';
 import { parseSignal } from './signals.js';
 import { writeControl } from './control.js';
@@ -435,13 +436,18 @@ export class ConmonRuntime {
 
   /**
    * pause/resume for a short file operation (cp, stat) on a container the caller knows is running and not paused
-   * (its lock held): no `runtime state` call first, runtime errors map as for pause/resume.
+   * (its lock held): through the cgroup freezer directly when the container has an absolute cgroup path (what
+   * the runtime would do, without starting it twice), else `runtime pause|resume` without a `state` call first.
    */
   async freeze(id: string): Promise<void> {
+    const st = await this.mustLoad(id);
+    if (st.cgroupsPath && (await setCgroupFrozen(st.cgroupsPath, true))) return;
     await this.pauseResume(id, 'pause', false);
   }
 
   async thaw(id: string): Promise<void> {
+    const st = await this.mustLoad(id);
+    if (st.cgroupsPath && (await setCgroupFrozen(st.cgroupsPath, false))) return;
     await this.pauseResume(id, 'resume', false);
   }
 
