@@ -71,7 +71,9 @@ export interface TarExtractOptions {
 export async function tarExtract(src: Readable, dir: string, o: TarExtractOptions = {}): Promise<void> {
   const sameOwner = o.sameOwner ?? process.getuid?.() === 0;
   const args = [
-    '-x', '-f', '-', '-C', dir, '--numeric-owner', '-p', sameOwner ? '--same-owner' : '--no-same-owner',
+    // 128 KiB records, filled from the pipe (any archive length is fine): a tenth of the read and write calls.
+    '-x', '-f', '-', '--blocking-factor=256', '--read-full-records', '-C', dir,
+    '--numeric-owner', '-p', sameOwner ? '--same-owner' : '--no-same-owner',
     '--xattrs', '--xattrs-include=*', '--warning=no-unknown-keyword', '--warning=no-timestamp',
     ...(o.extra ?? []),
   ];

@@ -126,6 +126,9 @@ export async function statPath(root: string, path: string): Promise<{ stat: Path
   };
 }
 
+/** 128 KiB records for `docker cp` tars: a tenth of the write calls of tar's 10 KiB default (and of Node's reads). */
+const CP_RECORDS = ['--blocking-factor=256'];
+
 /**
  * A tar of `path` inside `root` named as moby names it: a directory's entries start with the path's base name
  * (`etc/`, `etc/passwd`; `./...` for `/` and `x/.`), a non-directory is the single entry `<base>`.
@@ -135,9 +138,9 @@ export async function archivePath(root: string, path: string): Promise<{ stat: P
   if (stat.mode >= GO_MODE.dir) {
     let base = goBase(absPath);
     if (base === '/') base = '.';
-    return { stat, tar: tarCreate({ cwd: host, names: ['.'], extra: rebaseTransforms('.', base) }) };
+    return { stat, tar: tarCreate({ cwd: host, names: ['.'], extra: [...CP_RECORDS, ...rebaseTransforms('.', base)] }) };
   }
-  return { stat, tar: tarCreate({ cwd: posix.dirname(host), names: [posix.basename(host)] }) };
+  return { stat, tar: tarCreate({ cwd: posix.dirname(host), names: [posix.basename(host)], extra: CP_RECORDS }) };
 }
 
 /** The whole filesystem under `root` as a tar (entries without a `./` prefix, as `docker export`). */
