@@ -17,38 +17,42 @@ export function detectCompression(head: Uint8Array): Compression {
 
 /**
  * Reads at least `n` bytes (or everything, if shorter) from `src` and returns them together with a stream that
- * yields the whole original content (head included). Streaming: nothing beyond the head is buffered.
+ * yields the whole original content (head included): `src` itself, the head put back with unshift, so the bulk
+ * of the data flows on without an extra stream in between. Nothing beyond the head is buffered.
  */
 export async function peek(src: Readable, n: number): Promise<{ head: Buffer; stream: Readable }> {
-  const it = src[Symbol.asyncIterator]() as AsyncIterator<Buffer | string>;
   const chunks: Buffer[] = [];
   let len = 0;
-  let done = false;
   while (len < n) {
-    const r = await it.next();
-    if (r.done) {
-      done = true;
-      break;
+    const c = src.read() as Buffer | string | null;
+    if (c !== null) {
+      const b = typeof c === 'string' ? Buffer.from(c) : c;
+      chunks.push(b);
+      len += b.length;
+      continue;
     }
-    const c = typeof r.value === 'string' ? Buffer.from(r.value) : r.value;
-    chunks.push(c);
-    len += c.length;
+    if (src.readableEnded || src.destroyed) break;
+    const failed = await new Promise<Error | undefined>((resolve) => {
+      const done = (err?: Error): void => {
+        src.off('readable', onReadable);
+        src.off('end', onEnd);
+        src.off('error', done);
+        src.off('close', onEnd);
+        resolve(err);
+      };
+      const onReadable = (): void => done();
+      const onEnd = (): void => done();
+      src.on('readable', onReadable);
+      src.on('end', onEnd);
+      src.on('error', done);
+      src.on('close', onEnd);
+    });
+    if (failed) throw failed;
   }
   const head = Buffer.concat(chunks);
-  async function* rest(): AsyncGenerator<Buffer> {
-    try {
-      if (head.length) yield head;
-      if (done) return;
-      for (;;) {
-        const r = await it.next();
-        if (r.done) return;
-        yield typeof r.value === 'string' ? Buffer.from(r.value) : r.value;
-      }
-    } finally {
-      if (!done) await it.return?.();
-    }
-  }
-  return { head, stream: Readable.from(rest(), { objectMode: false }) };
+  if (head.length && !src.readableEnded) src.unshift(head);
+  else if (head.length) return { head, stream: Readable.from([head], { objectMode: false }) };
+  return { head, stream: src };
 }
 
 /** Pipes `src` through an external decompressor (`prog -dc`); the output errors if the program fails. */

@@ -5,3 +5,4 @@ export * from './exec.js';
 export * from './log.js';
 export * from './detach-keys.js';
 export * from './tar-names.js';
+export * from './child-stdin.js';

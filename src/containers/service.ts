@@ -865,11 +865,11 @@ export class ContainerService {
       };
       if (rec.State.Running) {
         const freeze = opts.pause && !rec.State.Paused;
-        if (freeze) await this.o.runtime.pause(rec.Id);
+        if (freeze) await this.o.runtime.freeze(rec.Id);
         try {
           return await run();
         } finally {
-          if (freeze) await this.o.runtime.resume(rec.Id).catch((err: unknown) => log.warn('resuming after a file operation failed', { id: rec.Id, error: errorMessage(err) }));
+          if (freeze) await this.o.runtime.thaw(rec.Id).catch((err: unknown) => log.warn('resuming after a file operation failed', { id: rec.Id, error: errorMessage(err) }));
         }
       }
       await unmount(root).catch(() => undefined);

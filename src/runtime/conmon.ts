@@ -49,6 +49,7 @@ import {
   mountPoints,
   processStartTime,
   removeCgroup,
+  setCgroupFrozen,
 } from '../sys/index.js';
 import { parseSignal } from './signals.js';
 import { writeControl } from './control.js';
@@ -433,14 +434,31 @@ export class ConmonRuntime {
     await this.pauseResume(id, 'resume');
   }
 
-  private async pauseResume(id: string, op: 'pause' | 'resume'): Promise<void> {
+  /**
+   * pause/resume for a short file operation (cp, stat) on a container the caller knows is running and not paused
+   * (its lock held): through the cgroup freezer directly when the container has an absolute cgroup path (what
+   * the runtime would do, without starting it twice), else `runtime pause|resume` without a `state` call first.
+   */
+  async freeze(id: string): Promise<void> {
+    const st = await this.mustLoad(id);
+    if (st.cgroupsPath && (await setCgroupFrozen(st.cgroupsPath, true))) return;
+    await this.pauseResume(id, 'pause', false);
+  }
+
+  async thaw(id: string): Promise<void> {
+    const st = await this.mustLoad(id);
+    if (st.cgroupsPath && (await setCgroupFrozen(st.cgroupsPath, false))) return;
+    await this.pauseResume(id, 'resume', false);
+  }
+
+  private async pauseResume(id: string, op: 'pause' | 'resume', checkState = true): Promise<void> {
     const st = await this.mustLoad(id);
     const h = this.handler(st.runtime);
-    const cur = await this.state(id);
-    if (op === 'pause' && cur?.status !== 'running') {
+    const cur = checkState ? await this.state(id) : undefined;
+    if (checkState && op === 'pause' && cur?.status !== 'running') {
       throw new ConflictError(cur?.status === 'paused' ? `Container ${id} is already paused` : `Container ${id} is not running`);
     }
-    if (op === 'resume' && cur?.status !== 'paused') throw new ConflictError(`Container ${id} is not paused`);
+    if (checkState && op === 'resume' && cur?.status !== 'paused') throw new ConflictError(`Container ${id} is not paused`);
     try {
       await this.runRuntime(h, [op, id], op);
     } catch (err) {

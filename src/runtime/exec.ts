@@ -11,10 +11,10 @@
  * output.log, attach, ctl, winsz}; removed by `cleanup()`.
  */
 import { spawn } from 'node:child_process';
-import { mkdir, readFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { FailedPreconditionError, InvalidArgumentError, removeTree, writeFileAtomic } from '../base/index.js';
+import { FailedPreconditionError, InvalidArgumentError, removeTree } from '../base/index.js';
 import { SeqpacketSocket, isSameProcessAlive, processStartTime } from '../sys/index.js';
 import type { ExecContext } from './conmon.js';
 import { runtimeErrorMessage } from './conmon.js';
@@ -95,9 +95,10 @@ export async function spawnExec(ctx: ExecContext, o: ExecSpawnOptions): Promise<
   if (!EXEC_ID_RE.test(o.execId)) throw new InvalidArgumentError(`invalid exec id: ${o.execId}`);
   const dir = join(ctx.dir, 'exec', o.execId);
   await mkdir(join(dir, 'exits'), { recursive: true });
-  await mkdir(join(dir, 'sock'), { recursive: true });
+  await mkdir(join(dir, 'sock'));
   const spec = join(dir, 'process.json');
-  await writeFileAtomic(spec, JSON.stringify(o.process));
+  // A transient private file conmon reads at once: no fsync (writeFileAtomic) needed.
+  await writeFile(spec, JSON.stringify(o.process), { mode: 0o600 });
   const runtimeLog = join(dir, 'runtime.log');
   const args = [
     '--api-version', '1',

@@ -5,7 +5,7 @@ import { posix } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ApiError } from '../../client/index.js';
-import { rebaseTransforms } from '../../base/index.js';
+import { feedChildStdin, rebaseTransforms } from '../../base/index.js';
 import type { CommandImpl, Ctx } from '../command.js';
 import { write } from '../command.js';
 import { StatusError } from '../errors.js';
@@ -172,11 +172,21 @@ function runTar(args: string[], stdin: Readable | string | undefined): { proc: R
 
 /** Extracts a tar stream into a local directory as docker's CopyTo does (owners not restored). */
 async function extractLocal(src: Readable, dir: string, transforms: string[]): Promise<void> {
-  const { proc, done } = runTar(['-x', '-f', '-', '-C', dir, '-p', '--no-same-owner', '--warning=no-unknown-keyword', '--warning=no-timestamp', ...transforms], undefined);
-  const copy = pipeline(src, proc.stdin!).catch((err: NodeJS.ErrnoException) => {
-    if (err.code !== 'EPIPE') throw err;
-  });
-  await Promise.all([copy, done]);
+  const { proc, done } = runTar(['-x', '-f', '-', '--blocking-factor=256', '--read-full-records', '-C', dir, '-p', '--no-same-owner', '--warning=no-unknown-keyword', '--warning=no-timestamp', ...transforms], undefined);
+  // tar exits after the end-of-archive blocks, possibly before reading the record padding: not an error.
+  let fed: { drain: () => void };
+  try {
+    fed = await feedChildStdin(src, proc.stdin!);
+  } catch (err) {
+    proc.kill('SIGKILL');
+    await done.catch(() => undefined);
+    throw err;
+  }
+  try {
+    await done;
+  } finally {
+    fed.drain();
+  }
 }
 
 // ---------------------------------------------------------------- the two directions
@@ -272,7 +282,7 @@ async function copyToContainer(ctx: Ctx, cfg: CpConfig, srcPathIn: string, dstPa
   const plan = prepareArchiveCopy(srcInfo, dstInfo);
   const [srcDir, srcBase] = splitPathDirEntry(srcInfo.path);
   const to = plan.rebase ? plan.rebase.to : srcInfo.rebaseName || srcBase;
-  const { proc, done } = runTar(['-c', '-f', '-', '-C', srcDir, '--numeric-owner', '--format=posix', '--pax-option=delete=atime,delete=ctime',
+  const { proc, done } = runTar(['-c', '-f', '-', '--blocking-factor=256', '-C', srcDir, '--numeric-owner', '--format=posix', '--pax-option=delete=atime,delete=ctime',
     ...rebaseTransforms(srcBase, to), '--null', '--verbatim-files-from', '-T', '-'], `${srcBase}\0`);
   const tar = proc.stdout!;
   let copied = 0;
