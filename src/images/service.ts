@@ -618,17 +618,21 @@ export class ImageService {
         recordSource: (diffId, src) => this.distMeta.add(diffId, src),
       };
       const r = await pullOne(host, session, target, reference, platform, progress);
-      anyNew ||= r.isNew;
+      // Like moby: "Downloaded newer image" when the reference did not point at this image before (a new image,
+      // or one held under other names only), "Image is up to date" when it did.
+      let updated = r.isNew;
       await this.locked(async () => {
         const rec = this.images.get(digestHex(r.id));
         if (!rec) throw new NotFoundError(`No such image: ${r.id}`);
+        if (this.refs.get(target) !== rec.id) updated = true;
         if (target.tag !== undefined) await this.addTag(rec, target);
         await this.refs.set({ domain: target.domain, path: target.path, digest: r.manifestDigest }, rec.id);
       });
+      anyNew ||= updated;
       progress({ status: `Digest: ${r.manifestDigest}` });
       this.emit('pull', familiarString(target), familiarName(target));
       if (!allTags) {
-        progress({ status: r.isNew ? `Status: Downloaded newer image for ${familiarString(target)}` : `Status: Image is up to date for ${familiarString(target)}` });
+        progress({ status: updated ? `Status: Downloaded newer image for ${familiarString(target)}` : `Status: Image is up to date for ${familiarString(target)}` });
       }
     }
     if (allTags) progress({ status: anyNew ? `Status: Downloaded newer image for ${familiarName(ref)}` : `Status: Image is up to date for ${familiarName(ref)}` });
