@@ -109,7 +109,11 @@ void describe('pull from docker-registry', { skip: !isRoot }, () => {
     const r = await d.berth(['pull', `${R}/test/busybox-v2@${digest}`]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, new RegExp(`${digest}: Pulling from test/busybox-v2`));
-    assert.match(r.stdout, /Status: Image is up to date for /);
+    // The image is held, but not under this digest reference yet: moby says "Downloaded newer image", and "Image is
+    // up to date" once the reference exists.
+    assert.match(r.stdout, /Status: Downloaded newer image for /);
+    const again = await d.berth(['pull', `${R}/test/busybox-v2@${digest}`]);
+    assert.match(again.stdout, /Status: Image is up to date for /);
     assert.deepEqual(proxy.blobGets, []);
     const insp = JSON.parse((await d.berth(['image', 'inspect', `${R}/test/busybox-v2@${digest}`])).stdout) as Array<{ RepoDigests: string[]; RepoTags: string[] }>;
     assert.ok(insp[0]!.RepoDigests.includes(`${R}/test/busybox-v2@${digest}`));
