@@ -6,3 +6,4 @@ export * from './log.js';
 export * from './detach-keys.js';
 export * from './tar-names.js';
 export * from './child-stdin.js';
+export * from './go-path.js';

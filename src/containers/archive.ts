@@ -6,6 +6,8 @@ import type { Readable } from 'node:stream';
 import { InvalidArgumentError, NotFoundError, errnoCode } from '../base/index.js';
 import { decompressStream, rebaseTransforms, tarCreate, tarExtract } from '../archive/index.js';
 import { isBeneath, secureJoin } from '../sys/index.js';
+import { goBase, goClean } from '../base/index.js';
+export { goBase, goClean };
 
 /** Docker's container path stat (X-Docker-Container-Path-Stat, base64 JSON). `mode` is a Go os.FileMode. */
 export interface PathStat {
@@ -16,22 +18,7 @@ export interface PathStat {
   linkTarget: string;
 }
 
-// ---------------------------------------------------------------- Go path semantics (moby's archive helpers)
-
-/** Go's filepath.Clean for absolute or relative slash paths. */
-export function goClean(p: string): string {
-  if (p === '') return '.';
-  const n = posix.normalize(p);
-  return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
-}
-
-/** Go's filepath.Base: trailing slashes dropped; `/` for all-slash paths, `.` for the empty path. */
-export function goBase(p: string): string {
-  if (p === '') return '.';
-  const t = p.replace(/\/+$/, '');
-  if (t === '') return '/';
-  return t.slice(t.lastIndexOf('/') + 1);
-}
+// ---------------------------------------------------------------- Go path semantics (moby's archive helpers; goClean/goBase in base)
 
 function specifiesCurrentDir(p: string): boolean {
   return goBase(p) === '.';

@@ -221,6 +221,21 @@ export class ImageService {
     await this.collectGarbage();
   }
 
+  /** Stores an image config (its digest is the image ID), registers the image once, and tags it. Under the lock. */
+  private async storeConfig(imageConfig: ImageConfig, target: Reference | undefined): Promise<Digest> {
+    const id = await this.content.writeJson(imageConfig);
+    const hex = digestHex(id);
+    let rec = this.images.get(hex);
+    if (!rec) {
+      const meta: ImageMeta = { id };
+      await writeJsonAtomic(join(this.metaDir, `${hex}.json`), meta);
+      rec = await this.record(id, imageConfig, meta);
+      this.images.set(hex, rec);
+    }
+    if (target) await this.addTag(rec, target);
+    return id;
+  }
+
   private async record(id: Digest, config: ImageConfig, meta: ImageMeta): Promise<ImageRecord> {
     const diffIds = config.rootfs?.diff_ids ?? [];
     if (!diffIds.every(isDigest)) throw new InvalidArgumentError(`image ${id}: invalid rootfs.diff_ids`);
@@ -486,16 +501,7 @@ export class ImageService {
         const info = await this.layers.apply(createReadStream(this.content.path(diffId)));
         if (info.diffId !== diffId) throw new Error(`layer digest changed while unpacking: ${info.diffId} != ${diffId}`);
       }
-      const id = await this.content.writeJson(imageConfig);
-      const hex = digestHex(id);
-      let rec = this.images.get(hex);
-      if (!rec) {
-        const meta: ImageMeta = { id };
-        await writeJsonAtomic(join(this.metaDir, `${hex}.json`), meta);
-        rec = await this.record(id, imageConfig, meta);
-        this.images.set(hex, rec);
-      }
-      if (target) await this.addTag(rec, target);
+      const id = await this.storeConfig(imageConfig, target);
       this.emit('import', id, id);
       return id;
     });
@@ -547,16 +553,7 @@ export class ImageService {
       runtime, diffId, created, createdBy: (o.containerConfig.Cmd ?? []).join(' '),
       ...(o.author ? { author: o.author } : {}), ...(o.comment ? { comment: o.comment } : {}),
     });
-    const id = await this.content.writeJson(imageConfig);
-    const hex = digestHex(id);
-    let rec = this.images.get(hex);
-    if (!rec) {
-      const meta: ImageMeta = { id };
-      await writeJsonAtomic(join(this.metaDir, `${hex}.json`), meta);
-      rec = await this.record(id, imageConfig, meta);
-      this.images.set(hex, rec);
-    }
-    if (target) await this.addTag(rec, target);
+    const id = await this.storeConfig(imageConfig, target);
     return id;
   }
 

@@ -8,7 +8,7 @@ import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { run, sleep } from './daemon.js';
+import { BERTH, run, sleep } from './daemon.js';
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -280,4 +280,20 @@ export async function skopeoCopy(src: string, dest: string, extra: string[] = []
   const keep = extra.includes('--format') ? [] : ['--preserve-digests'];
   const r = await run('skopeo', ['copy', '--quiet', '--dest-tls-verify=false', ...keep, ...extra, src, dest], { timeoutMs: 120_000 });
   if (r.code !== 0) throw new Error(`skopeo copy ${src} ${dest}: ${r.stderr}`);
+}
+
+/** `berth registry serve` on a free loopback port; resolves once it prints its URL. Stop it with `stopBerthRegistry`. */
+export async function serveBerthRegistry(root: string, extra: string[] = []): Promise<{ proc: ChildProcess; url: string; host: string }> {
+  const proc = spawn(BERTH, ['registry', 'serve', '--addr', '127.0.0.1:0', '--root', root, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    proc.stdout!.on('data', (c: Buffer) => {
+      out += c.toString();
+      const m = /listening on (http\S+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    proc.stderr!.on('data', (c: Buffer) => { out += c.toString(); });
+    proc.once('exit', (code) => reject(new Error(`registry exited ${code}: ${out}`)));
+  });
+  return { proc, url, host: url.replace(/^https?:\/\//, '').replace(/\/$/, '') };
 }

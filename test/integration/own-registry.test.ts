@@ -2,11 +2,12 @@
 // through the berth CLI and the real docker CLI, all on 127.0.0.1.
 import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BERTH, TestDaemon, hasDocker, isRoot, run } from '../helpers/daemon.js';
+import { TestDaemon, hasDocker, isRoot, run } from '../helpers/daemon.js';
+import { serveBerthRegistry } from '../helpers/registry.js';
 
 const skip = !isRoot;
 let d: TestDaemon;
@@ -18,19 +19,9 @@ before(async () => {
   if (skip) return;
   d = await TestDaemon.start();
   root = await mkdtemp(join(tmpdir(), 'berth-own-registry-'));
-  const proc = spawn(BERTH, ['registry', 'serve', '--addr', '127.0.0.1:0', '--root', root], { stdio: ['ignore', 'pipe', 'pipe'] });
-  server = proc;
-  let out = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    proc.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /listening on (http\S+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    proc.stderr!.on('data', (c: Buffer) => { out += c.toString(); });
-    proc.once('exit', (code) => reject(new Error(`registry exited ${code}: ${out}`)));
-  });
-  host = url.replace(/^https?:\/\//, '').replace(/\/$/, '');
+  const r = await serveBerthRegistry(root);
+  server = r.proc;
+  host = r.host;
 });
 
 after(async () => {

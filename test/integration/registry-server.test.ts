@@ -2,7 +2,7 @@
 // and from it, and raw HTTP checks the protocol cases of the OCI distribution spec v1.1.
 import { test, after, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { execFile, type ChildProcess } from 'node:child_process';
 import { mkdtemp, mkdir, readFile, readdir, rm, writeFile, access } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,6 +11,7 @@ import { gzipSync } from 'node:zlib';
 import { promisify } from 'node:util';
 import { request } from 'node:http';
 import { BERTH, BUSYBOX_TAR_SCRIPT } from '../helpers/daemon.js';
+import { serveBerthRegistry } from '../helpers/registry.js';
 
 const run = promisify(execFile);
 const sha = (b: Buffer | string): string => `sha256:${createHash('sha256').update(b).digest('hex')}`;
@@ -21,19 +22,9 @@ let dir: string;
 let ociDir: string;
 
 async function serve(root: string, extra: string[] = []): Promise<Registry> {
-  const proc = spawn(BERTH, ['registry', 'serve', '--addr', '127.0.0.1:0', '--root', root, ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
-  started.push(proc);
-  let out = '';
-  const url = await new Promise<string>((resolve, reject) => {
-    proc.stdout!.on('data', (c: Buffer) => {
-      out += c.toString();
-      const m = /listening on (http\S+)/.exec(out);
-      if (m) resolve(m[1]!);
-    });
-    proc.stderr!.on('data', (c: Buffer) => { out += c.toString(); });
-    proc.once('exit', (code) => reject(new Error(`registry exited ${code}: ${out}`)));
-  });
-  return { proc, url, host: url.replace(/^https?:\/\//, '') };
+  const r = await serveBerthRegistry(root, extra);
+  started.push(r.proc);
+  return r;
 }
 
 async function stop(r: Registry): Promise<void> {

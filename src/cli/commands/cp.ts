@@ -10,6 +10,8 @@ import type { CommandImpl, Ctx } from '../command.js';
 import { write } from '../command.js';
 import { StatusError } from '../errors.js';
 import { humanSizeWithPrecision } from '../units.js';
+import { goBase, goClean } from '../../base/index.js';
+export { goBase, goClean };
 
 const enc = encodeURIComponent;
 const GO_MODE_DIR = 2 ** 31;
@@ -27,21 +29,6 @@ function hasBit(mode: number, bit: number): boolean {
 }
 
 // ---------------------------------------------------------------- docker's path rules (moby go-archive copy.go)
-
-/** Go's filepath.Clean. */
-export function goClean(p: string): string {
-  if (p === '') return '.';
-  const n = posix.normalize(p);
-  return n.length > 1 && n.endsWith('/') ? n.slice(0, -1) : n;
-}
-
-/** Go's filepath.Base. */
-export function goBase(p: string): string {
-  if (p === '') return '.';
-  const t = p.replace(/\/+$/, '');
-  if (t === '') return '/';
-  return t.slice(t.lastIndexOf('/') + 1);
-}
 
 const specifiesCurrentDir = (p: string): boolean => goBase(p) === '.';
 const hasTrailingSeparator = (p: string): boolean => p.endsWith('/');
