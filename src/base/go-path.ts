@@ -16,3 +16,24 @@ export function goBase(p: string): string {
   if (t === '') return '/';
   return t.slice(t.lastIndexOf('/') + 1);
 }
+
+/** A path naming the directory itself: `dir/.` (moby's specifiesCurrentDir). */
+export function specifiesCurrentDir(p: string): boolean {
+  return goBase(p) === '.';
+}
+
+/** A path that can only name a directory (`dir/` or `dir/.`). */
+export function assertsDirectory(p: string): boolean {
+  return p.endsWith('/') || specifiesCurrentDir(p);
+}
+
+/** moby's PreserveTrailingDotOrSeparator: keeps the `/` or `/.` the user wrote after cleaning. */
+export function preserveTrailingDotOrSeparator(cleaned: string, original: string): string {
+  let out = cleaned;
+  if (!specifiesCurrentDir(out) && specifiesCurrentDir(original)) {
+    if (!out.endsWith('/')) out += '/';
+    out += '.';
+  }
+  if (!out.endsWith('/') && original.endsWith('/')) out += '/';
+  return out;
+}

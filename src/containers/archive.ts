@@ -6,8 +6,8 @@ import type { Readable } from 'node:stream';
 import { InvalidArgumentError, NotFoundError, errnoCode } from '../base/index.js';
 import { decompressStream, rebaseTransforms, tarCreate, tarExtract } from '../archive/index.js';
 import { isBeneath, secureJoin } from '../sys/index.js';
-import { goBase, goClean } from '../base/index.js';
-export { goBase, goClean };
+import { assertsDirectory, goBase, goClean, preserveTrailingDotOrSeparator } from '../base/index.js';
+export { assertsDirectory, goBase, goClean, preserveTrailingDotOrSeparator };
 
 /** Docker's container path stat (X-Docker-Container-Path-Stat, base64 JSON). `mode` is a Go os.FileMode. */
 export interface PathStat {
@@ -19,26 +19,6 @@ export interface PathStat {
 }
 
 // ---------------------------------------------------------------- Go path semantics (moby's archive helpers; goClean/goBase in base)
-
-function specifiesCurrentDir(p: string): boolean {
-  return goBase(p) === '.';
-}
-
-/** moby's PreserveTrailingDotOrSeparator: keeps the `/` or `/.` the user wrote after cleaning. */
-export function preserveTrailingDotOrSeparator(cleaned: string, original: string): string {
-  let out = cleaned;
-  if (!specifiesCurrentDir(out) && specifiesCurrentDir(original)) {
-    if (!out.endsWith('/')) out += '/';
-    out += '.';
-  }
-  if (!out.endsWith('/') && original.endsWith('/')) out += '/';
-  return out;
-}
-
-/** A path that can only name a directory (`dir/` or `dir/.`). */
-export function assertsDirectory(p: string): boolean {
-  return p.endsWith('/') || specifiesCurrentDir(p);
-}
 
 /** The absolute container path a request's `path` names (moby: Join("/", path) with the trailing `/` or `/.`). */
 export function containerAbsPath(path: string): string {

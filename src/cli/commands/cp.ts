@@ -10,8 +10,8 @@ import type { CommandImpl, Ctx } from '../command.js';
 import { write } from '../command.js';
 import { StatusError } from '../errors.js';
 import { humanSizeWithPrecision } from '../units.js';
-import { goBase, goClean } from '../../base/index.js';
-export { goBase, goClean };
+import { assertsDirectory, goBase, goClean, preserveTrailingDotOrSeparator, specifiesCurrentDir } from '../../base/index.js';
+export { assertsDirectory, goBase, goClean, preserveTrailingDotOrSeparator };
 
 const enc = encodeURIComponent;
 const GO_MODE_DIR = 2 ** 31;
@@ -30,20 +30,6 @@ function hasBit(mode: number, bit: number): boolean {
 
 // ---------------------------------------------------------------- docker's path rules (moby go-archive copy.go)
 
-const specifiesCurrentDir = (p: string): boolean => goBase(p) === '.';
-const hasTrailingSeparator = (p: string): boolean => p.endsWith('/');
-export const assertsDirectory = (p: string): boolean => hasTrailingSeparator(p) || specifiesCurrentDir(p);
-
-export function preserveTrailingDotOrSeparator(cleaned: string, original: string): string {
-  let out = cleaned;
-  if (!specifiesCurrentDir(out) && specifiesCurrentDir(original)) {
-    if (!out.endsWith('/')) out += '/';
-    out += '.';
-  }
-  if (!out.endsWith('/') && original.endsWith('/')) out += '/';
-  return out;
-}
-
 /** SplitPathDirEntry: `/a/b/` → [`/a`, `b`]; `/a/b/.` → [`/a/b`, `.`]. */
 export function splitPathDirEntry(p: string): [string, string] {
   let cleaned = goClean(p);
@@ -55,7 +41,7 @@ export function splitPathDirEntry(p: string): [string, string] {
 export function getRebaseName(path: string, resolved: string): [string, string] {
   let r = resolved;
   if (specifiesCurrentDir(path) && !specifiesCurrentDir(r)) r += '/.';
-  if (hasTrailingSeparator(path) && !hasTrailingSeparator(r)) r += '/';
+  if (path.endsWith('/') && !r.endsWith('/')) r += '/';
   return [r, goBase(path) !== goBase(r) ? goBase(path) : ''];
 }
 
@@ -131,7 +117,7 @@ async function copyInfoSourcePath(path: string, followLink: boolean): Promise<Co
       const base = path.slice(slash + 1);
       const rdir = await realpath(dir || '.');
       resolved = `${rdir === '/' ? '' : rdir}/${base}`;
-      if (hasTrailingSeparator(path) && goBase(path) !== goBase(resolved)) rebaseName = goBase(path);
+      if (path.endsWith('/') && goBase(path) !== goBase(resolved)) rebaseName = goBase(path);
     }
   } catch (err) {
     throw new StatusError(1, `lstat ${path}: no such file or directory${(err as NodeJS.ErrnoException).code === 'ENOENT' ? '' : ` (${(err as Error).message})`}`);
