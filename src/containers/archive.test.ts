@@ -5,7 +5,8 @@ import { existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readlinkSy
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
-import { archivePath, containerAbsPath, extractToDir, goBase, goFileMode, goTime, statPath } from './archive.js';
+import { goBase } from '../base/index.js';
+import { archivePath, containerAbsPath, extractToDir, goFileMode, goTime, statPath } from './archive.js';
 
 void test('moby path rules', () => {
   assert.equal(containerAbsPath('etc'), '/etc');

@@ -7,7 +7,6 @@ import { InvalidArgumentError, NotFoundError, errnoCode } from '../base/index.js
 import { decompressStream, rebaseTransforms, tarCreate, tarExtract } from '../archive/index.js';
 import { isBeneath, secureJoin } from '../sys/index.js';
 import { assertsDirectory, goBase, goClean, preserveTrailingDotOrSeparator } from '../base/index.js';
-export { assertsDirectory, goBase, goClean, preserveTrailingDotOrSeparator };
 
 /** Docker's container path stat (X-Docker-Container-Path-Stat, base64 JSON). `mode` is a Go os.FileMode. */
 export interface PathStat {

@@ -77,7 +77,6 @@ class Container {
   exitWatch: AbortController | undefined;
   readonly exitListeners = new Set<ExitListener>();
   readonly removeListeners = new Set<ExitListener>();
-  readonly outputListeners = new Set<(e: LogEntry) => void>();
   /** Resolves when the current run has ended and its output is flushed. */
   runEnded: Promise<void> = Promise.resolve();
   private endRun: (() => void) | undefined;
@@ -337,7 +336,6 @@ export class ContainerService {
       ...(opts.maxFile !== undefined ? { maxFile: opts.maxFile } : {}),
     });
     if (opts.fresh) await rm(join(cdir, 'logpump.json'), { force: true });
-    pump.subscribe((e) => { for (const l of c.outputListeners) l(e); });
     pump.start();
     c.pump = pump;
   }
@@ -604,30 +602,6 @@ export class ContainerService {
     });
   }
 
-  /**
-   * Live output for attach: calls `onEntry` for each entry until the container's current (or next) run ends.
-   * Returns when the stream is over.
-   */
-  async attachOutput(ref: string, onEntry: (e: LogEntry) => void, signal: AbortSignal): Promise<void> {
-    const c = this.get(ref);
-    c.outputListeners.add(onEntry);
-    try {
-      if (!c.rec.State.Running) {
-        // Wait for a start, then for that run to end.
-        await new Promise<void>((resolve) => {
-          const onExit = (): void => resolve();
-          c.exitListeners.add(onExit);
-          c.removeListeners.add(onExit);
-          signal.addEventListener('abort', () => { c.exitListeners.delete(onExit); c.removeListeners.delete(onExit); resolve(); }, { once: true });
-        });
-      } else {
-        await Promise.race([c.runEnded, new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }))]);
-      }
-    } finally {
-      c.outputListeners.delete(onEntry);
-    }
-  }
-
   /** Connects the daemon to conmon's attach socket of the container's current run (never fatal). */
   private async connectAttach(c: Container): Promise<void> {
     try {
@@ -865,11 +839,11 @@ export class ContainerService {
       };
       if (rec.State.Running) {
         const freeze = opts.pause && !rec.State.Paused;
-        if (freeze) await this.o.runtime.freeze(rec.Id);
+        if (freeze) await this.o.runtime.pause(rec.Id);
         try {
           return await run();
         } finally {
-          if (freeze) await this.o.runtime.thaw(rec.Id).catch((err: unknown) => log.warn('resuming after a file operation failed', { id: rec.Id, error: errorMessage(err) }));
+          if (freeze) await this.o.runtime.resume(rec.Id).catch((err: unknown) => log.warn('resuming after a file operation failed', { id: rec.Id, error: errorMessage(err) }));
         }
       }
       await unmount(root).catch(() => undefined);

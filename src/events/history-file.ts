@@ -13,6 +13,8 @@ export interface HistoryRecord { ns: bigint; ev: Event }
 export class EventHistoryFile {
   private queue: Promise<void> = Promise.resolve();
   private lines = 0;
+  private pending: string[] = [];
+  private scheduled = false;
   private readonly tail: string[] = [];
 
   constructor(private readonly path: string, private readonly keep: number) {}
@@ -42,17 +44,29 @@ export class EventHistoryFile {
     return kept;
   }
 
-  /** Queues one event for appending (never throws; failures are logged). */
+  /**
+   * Queues one event for appending (never throws; failures are logged). Events that arrive while a write is in
+   * flight go out together in the next one: a container's create/start/die/destroy burst is one or two writes.
+   */
   append(rec: HistoryRecord): void {
     const line = serialize(rec);
     this.tail.push(line);
     if (this.tail.length > this.keep) this.tail.splice(0, this.tail.length - this.keep);
     this.lines++;
-    const snapshot = this.lines > 2 * this.keep ? this.snapshot() : undefined;
-    if (snapshot !== undefined) this.lines = this.tail.length;
+    this.pending.push(line);
+    if (this.scheduled) return;
+    this.scheduled = true;
     this.queue = this.queue
-      .then(() => (snapshot !== undefined ? this.rewrite(snapshot) : appendFile(this.path, line + '\n')))
-      .catch((err: unknown) => log.warn('cannot persist an event', { path: this.path, error: errorMessage(err) }));
+      .then(() => {
+        this.scheduled = false;
+        const batch = this.pending.splice(0);
+        if (this.lines > 2 * this.keep) {
+          this.lines = this.tail.length;
+          return this.rewrite(this.snapshot());
+        }
+        return appendFile(this.path, batch.map((l) => l + '\n').join(''));
+      })
+      .catch((err: unknown) => log.warn('cannot persist events', { path: this.path, error: errorMessage(err) }));
   }
 
   /** Resolves when every queued write is done. */

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { pipeline } from 'node:stream/promises';
+import { digestOf } from '../oci/index.js';
 import { RegistryError, errorBody } from './errors.js';
 import { matchRoute, checkDigest, paginate, parseContentRange, parseRange, isValidName, DIGEST_RE, type Route } from './names.js';
 import { RegistryStorage, parseManifest, MT, type Digest } from './storage.js';
@@ -298,7 +299,7 @@ export class RegistryServer {
     if (method === 'PUT') {
       const body = await this.readBody(req, MAX_MANIFEST);
       const parsed = parseManifest(body, req.headers['content-type']);
-      const d = `sha256:${createHash('sha256').update(body).digest('hex')}` as Digest;
+      const d = digestOf(body);
       let tag: string | undefined;
       if (DIGEST_RE.test(reference)) {
         if (reference !== d) throw new RegistryError('DIGEST_INVALID', 'provided digest did not match uploaded content', { expected: reference, actual: d });

@@ -10,7 +10,8 @@ import { writeFileAtomic, fsyncDir, KeyedMutex, errnoCode } from '../base/index.
 import { RegistryError } from './errors.js';
 import { TAG_RE, DIGEST_RE } from './names.js';
 
-export type Digest = `sha256:${string}`;
+export type { Digest } from '../oci/index.js';
+import type { Digest } from '../oci/index.js';
 
 export interface Descriptor {
   mediaType: string;

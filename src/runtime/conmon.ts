@@ -49,6 +49,7 @@ import {
   mountPoints,
   processStartTime,
   removeCgroup,
+  cgroupFrozen,
   setCgroupFrozen,
 } from '../sys/index.js';
 import { parseSignal } from './signals.js';
@@ -435,30 +436,25 @@ export class ConmonRuntime {
   }
 
   /**
-   * pause/resume for a short file operation (cp, stat) on a container the caller knows is running and not paused
-   * (its lock held): through the cgroup freezer directly when the container has an absolute cgroup path (what
-   * the runtime would do, without starting it twice), else `runtime pause|resume` without a `state` call first.
+   * pause/resume. With an absolute cgroup path the cgroup freezer is read and written directly, as the runtime
+   * itself would (runc reports the same state from it), so neither a `state` call nor the runtime's process is
+   * needed; otherwise the runtime does it, after a `state` check.
    */
-  async freeze(id: string): Promise<void> {
+  private async pauseResume(id: string, op: 'pause' | 'resume'): Promise<void> {
     const st = await this.mustLoad(id);
-    if (st.cgroupsPath && (await setCgroupFrozen(st.cgroupsPath, true))) return;
-    await this.pauseResume(id, 'pause', false);
-  }
-
-  async thaw(id: string): Promise<void> {
-    const st = await this.mustLoad(id);
-    if (st.cgroupsPath && (await setCgroupFrozen(st.cgroupsPath, false))) return;
-    await this.pauseResume(id, 'resume', false);
-  }
-
-  private async pauseResume(id: string, op: 'pause' | 'resume', checkState = true): Promise<void> {
-    const st = await this.mustLoad(id);
+    const frozen = st.cgroupsPath ? await cgroupFrozen(st.cgroupsPath) : undefined;
+    if (frozen !== undefined) {
+      if (op === 'pause' && frozen) throw new ConflictError(`Container ${id} is already paused`);
+      if (op === 'resume' && !frozen) throw new ConflictError(`Container ${id} is not paused`);
+      await setCgroupFrozen(st.cgroupsPath!, op === 'pause');
+      return;
+    }
     const h = this.handler(st.runtime);
-    const cur = checkState ? await this.state(id) : undefined;
-    if (checkState && op === 'pause' && cur?.status !== 'running') {
+    const cur = await this.state(id);
+    if (op === 'pause' && cur?.status !== 'running') {
       throw new ConflictError(cur?.status === 'paused' ? `Container ${id} is already paused` : `Container ${id} is not running`);
     }
-    if (checkState && op === 'resume' && cur?.status !== 'paused') throw new ConflictError(`Container ${id} is not paused`);
+    if (op === 'resume' && cur?.status !== 'paused') throw new ConflictError(`Container ${id} is not paused`);
     try {
       await this.runRuntime(h, [op, id], op);
     } catch (err) {

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { unescapeMountPath } from './mount.js';
 
 /**
  * Reading a process's cgroup files (for top and stats). On a cgroup v1 (or hybrid) host each controller has its
@@ -21,7 +22,7 @@ export function parseCgroupMounts(mountinfo: string): Map<string, string> {
     const pre = line.slice(0, sep).split(' ');
     const post = line.slice(sep + 3).split(' ');
     const fsType = post[0];
-    const mountPoint = (pre[4] ?? '').replace(/\\([0-7]{3})/g, (_m, o: string) => String.fromCharCode(parseInt(o, 8)));
+    const mountPoint = unescapeMountPath(pre[4] ?? '');
     if (fsType === 'cgroup2') {
       if (!out.has('')) out.set('', mountPoint);
     } else if (fsType === 'cgroup') {

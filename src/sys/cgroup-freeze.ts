@@ -1,6 +1,6 @@
 import { access, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { cgroupHierarchies } from './cgroup.js';
+import { cgroupHierarchies, cgroupRelPath } from './cgroup.js';
 
 /**
  * Freezing a container's cgroup directly, as `runc pause`/`resume` do, without starting a runtime process (a
@@ -13,12 +13,6 @@ type Freezer = { v1: true; file: string } | { v1: false; dir: string };
 
 const POLL_LIMIT = 5000; // polls (about 5 s) before giving up on a state change
 
-function relPath(path: string): string | undefined {
-  const p = path.replace(/^\/+/, '');
-  if (!p || p.split('/').some((s) => s === '..' || s === '.' || s === '')) return undefined;
-  return p;
-}
-
 async function exists(p: string): Promise<boolean> {
   try {
     await access(p);
@@ -30,7 +24,7 @@ async function exists(p: string): Promise<boolean> {
 
 /** The freezer of cgroup `path` (absolute within the hierarchies, e.g. "/berth/<id>"), if it has one. */
 export async function cgroupFreezer(path: string): Promise<Freezer | undefined> {
-  const rel = relPath(path);
+  const rel = cgroupRelPath(path);
   if (!rel) return undefined;
   const common = join('/sys/fs/cgroup/freezer', rel, 'freezer.state');
   if (await exists(common)) return { v1: true, file: common };
@@ -55,6 +49,13 @@ async function v1State(file: string): Promise<string> {
 async function v2Frozen(dir: string): Promise<boolean> {
   const events = await readFile(join(dir, 'cgroup.events'), 'utf8');
   return /^frozen 1$/m.test(events);
+}
+
+/** Whether cgroup `path` is frozen now; undefined when it has no freezer (or no longer exists). */
+export async function cgroupFrozen(path: string): Promise<boolean | undefined> {
+  const f = await cgroupFreezer(path);
+  if (!f) return undefined;
+  return f.v1 ? (await v1State(f.file)) !== 'THAWED' : v2Frozen(f.dir);
 }
 
 /**

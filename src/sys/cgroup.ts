@@ -2,15 +2,23 @@ import { readdir, rmdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errnoCode } from '../base/index.js';
 import { mountPoints } from './mount.js';
+import { parseProcCgroup } from './cgroup-files.js';
 
 /** Mount points of every cgroup hierarchy (v1 controllers, named v1 hierarchies and the v2 unified one). */
 export async function cgroupHierarchies(): Promise<string[]> {
   return (await mountPoints()).filter((m) => m.fsType === 'cgroup' || m.fsType === 'cgroup2').map((m) => m.mountPoint);
 }
 
-function rel(path: string): string {
+/** A cgroup path ("/berth/<id>") relative to a hierarchy's root; undefined for an empty or escaping path. */
+export function cgroupRelPath(path: string): string | undefined {
   const p = path.replace(/^\/+/, '');
-  if (!p || p.split('/').some((s) => s === '..' || s === '.')) throw new Error(`invalid cgroup path: ${path}`);
+  if (!p || p.split('/').some((s) => s === '..' || s === '.')) return undefined;
+  return p;
+}
+
+function rel(path: string): string {
+  const p = cgroupRelPath(path);
+  if (p === undefined) throw new Error(`invalid cgroup path: ${path}`);
   return p;
 }
 
@@ -53,15 +61,10 @@ export async function removeCgroup(path: string): Promise<void> {
 /** The v1 memory cgroup of a process, as /proc/PID/cgroup shows it (undefined on pure v2 or when gone). */
 export async function memoryCgroupOf(pid: number): Promise<string | undefined> {
   try {
-    const text = await readFile(`/proc/${pid}/cgroup`, 'utf8');
-    for (const line of text.split('\n')) {
-      const [, ctrls, path] = line.split(':');
-      if (ctrls?.split(',').includes('memory')) return path;
-    }
+    return parseProcCgroup(await readFile(`/proc/${pid}/cgroup`, 'utf8')).get('memory');
   } catch {
-    /* gone */
+    return undefined; // gone
   }
-  return undefined;
 }
 
 /** The kernel's OOM-kill counter for a v1 memory cgroup (`oom_kill` of memory.oom_control), undefined if unknown. */

@@ -68,7 +68,7 @@ export async function mountOverlay(o: OverlayOptions): Promise<void> {
 }
 
 /** Decodes the octal escapes (\040 etc.) the kernel uses in /proc/self/mountinfo. */
-function unescapeMountPath(s: string): string {
+export function unescapeMountPath(s: string): string {
   return s.replace(/\\([0-7]{3})/g, (_, o: string) => String.fromCharCode(parseInt(o, 8)));
 }
 

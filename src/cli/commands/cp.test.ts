@@ -1,6 +1,7 @@
 import test from 'node:test';
 import assert from 'node:assert/strict';
-import { getRebaseName, goBase, goClean, prepareArchiveCopy, preserveTrailingDotOrSeparator, splitCpArg, splitPathDirEntry, type CopyInfo } from './cp.js';
+import { goBase, goClean, preserveTrailingDotOrSeparator } from '../../base/index.js';
+import { getRebaseName, prepareArchiveCopy, splitCpArg, splitPathDirEntry, type CopyInfo } from './cp.js';
 
 void test('splitCpArg: container:path unless an explicit local path', () => {
   assert.deepEqual(splitCpArg('c1:/etc'), { container: 'c1', path: '/etc' });

@@ -11,7 +11,6 @@ import { write } from '../command.js';
 import { StatusError } from '../errors.js';
 import { humanSizeWithPrecision } from '../units.js';
 import { assertsDirectory, goBase, goClean, preserveTrailingDotOrSeparator, specifiesCurrentDir } from '../../base/index.js';
-export { assertsDirectory, goBase, goClean, preserveTrailingDotOrSeparator };
 
 const enc = encodeURIComponent;
 const GO_MODE_DIR = 2 ** 31;
