@@ -222,16 +222,21 @@ export class ImageService {
   }
 
   /** Stores an image config (its digest is the image ID), registers the image once, and tags it. Under the lock. */
+  /** Registers image `id` (its config blob already stored) unless it is known; under the lock. */
+  private async register(id: Digest, config: ImageConfig): Promise<{ rec: ImageRecord; isNew: boolean }> {
+    const hex = digestHex(id);
+    const known = this.images.get(hex);
+    if (known) return { rec: known, isNew: false };
+    const meta: ImageMeta = { id };
+    await writeJsonAtomic(join(this.metaDir, `${hex}.json`), meta);
+    const rec = await this.record(id, config, meta);
+    this.images.set(hex, rec);
+    return { rec, isNew: true };
+  }
+
   private async storeConfig(imageConfig: ImageConfig, target: Reference | undefined): Promise<Digest> {
     const id = await this.content.writeJson(imageConfig);
-    const hex = digestHex(id);
-    let rec = this.images.get(hex);
-    if (!rec) {
-      const meta: ImageMeta = { id };
-      await writeJsonAtomic(join(this.metaDir, `${hex}.json`), meta);
-      rec = await this.record(id, imageConfig, meta);
-      this.images.set(hex, rec);
-    }
+    const { rec } = await this.register(id, imageConfig);
     if (target) await this.addTag(rec, target);
     return id;
   }
@@ -681,15 +686,10 @@ export class ImageService {
 
   private async registerPulled(config: Buffer, id: Digest): Promise<{ isNew: boolean }> {
     return this.locked(async () => {
-      const hex = digestHex(id);
-      if (this.images.has(hex)) return { isNew: false };
+      if (this.images.has(digestHex(id))) return { isNew: false };
       const parsed = JSON.parse(config.toString('utf8')) as ImageConfig;
       if (!(await this.content.has(id))) await this.content.writeBytes(config, { expected: id });
-      const meta: ImageMeta = { id };
-      const rec = await this.record(id, parsed, meta);
-      await writeJsonAtomic(join(this.metaDir, `${hex}.json`), meta);
-      this.images.set(hex, rec);
-      return { isNew: true };
+      return { isNew: (await this.register(id, parsed)).isNew };
     });
   }
 
@@ -840,15 +840,8 @@ export class ImageService {
    * Returns its snapshot.
    */
   async adoptLocked(id: Digest, config: ImageConfig): Promise<ImageSnapshot> {
-    const hex = digestHex(id);
-    let rec = this.images.get(hex);
-    if (!rec) {
-      const meta: ImageMeta = { id };
-      await writeJsonAtomic(join(this.metaDir, `${hex}.json`), meta);
-      rec = await this.record(id, config, meta);
-      this.images.set(hex, rec);
-      this.emit('import', id, id);
-    }
+    const { rec, isNew } = await this.register(id, config);
+    if (isNew) this.emit('import', id, id);
     return this.snap(rec);
   }
 
