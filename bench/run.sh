@@ -279,17 +279,53 @@ make_tree() {
     for f in $(seq 0 9); do head -c "${per}K" /dev/urandom >"$BENCH_TREE/d$d/f$f" || return 1; done
   done
 }
-make_tree || die "could not make the cp tree"
+OPS_PRE=" ${BENCH_OPS:-run exec cp pull push} "
+if [[ "$OPS_PRE" == *" exec "* || "$OPS_PRE" == *" cp "* ]]; then make_tree || die "could not make the cp tree"; fi
 prep_files() { # prep_files CLI...: bench-exec running with the tree at /src
   "$@" run -d --name bench-exec --network none busybox sleep 1000000 >/dev/null &&
     "$@" cp "$BENCH_TREE" bench-exec:/src >/dev/null
 }
 BENCH_FILES_DOCKER=""; BENCH_FILES_BERTH=""
-if [[ "$LIVE" == *" docker"* ]]; then
-  if out=$(prep_files dk -H "unix://$T/docker/docker.sock" 2>&1); then BENCH_FILES_DOCKER=1; else note_err "dockerd: exec/cp set-up: $out"; fi
+if [[ "$OPS_PRE" == *" exec "* || "$OPS_PRE" == *" cp "* ]]; then
+  if [[ "$LIVE" == *" docker"* ]]; then
+    if out=$(prep_files dk -H "unix://$T/docker/docker.sock" 2>&1); then BENCH_FILES_DOCKER=1; else note_err "dockerd: exec/cp set-up: $out"; fi
+  fi
+  if [[ "$LIVE" == *" berth"* ]]; then
+    if out=$(prep_files dk -H "unix://$T/berth/berthd.sock" 2>&1); then BENCH_FILES_BERTH=1; else note_err "berthd: exec/cp set-up: $out"; fi
+  fi
 fi
-if [[ "$LIVE" == *" berth"* ]]; then
-  if out=$(prep_files dk -H "unix://$T/berth/berthd.sock" 2>&1); then BENCH_FILES_BERTH=1; else note_err "berthd: exec/cp set-up: $out"; fi
+
+# The pull and push cases (issue 4): two docker-registry (distribution 2.8) instances on 127.0.0.1, A holding the
+# bench image (bench/lib/make-image.mjs: 4 gzip layers, ~160 MB, copied in with skopeo), B the empty push target
+# (emptied before every push sample), and a skopeo dir: copy of the image for skopeo's transfer-only floor.
+OPS=" ${BENCH_OPS:-run exec cp pull push} "
+BENCH_PULL_REF=""; BENCH_PUSH_REF=""; BENCH_PUSH_WIPE=""; BENCH_SKOPEO_DIR=""
+free_port() { node -e 'const s=require("net").createServer();s.listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
+start_registry() { # start_registry NAME: docker-registry with its storage under $T/NAME; sets REG_PORT
+  local name=$1 port
+  port=$(free_port) || return 1
+  mkdir -p "$T/$name/storage"
+  printf 'version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: %s\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:%s\n' \
+    "$T/$name/storage" "$port" >"$T/$name/config.yml"
+  setsid docker-registry serve "$T/$name/config.yml" >"$T/$name/log" 2>&1 &
+  local pid=$!; PIDS_STARTED+=("$pid:$name")
+  wait_ready "$name" "$pid" 30 curl -sf "http://127.0.0.1:$port/v2/" || return 1
+  REG_PORT=$port
+}
+if [[ "$OPS" == *" pull "* || "$OPS" == *" push "* ]]; then
+  command -v docker-registry >/dev/null && command -v skopeo >/dev/null || die "pull/push need docker-registry and skopeo (scripts/setup.sh installs them)"
+  say "making the pull/push image (bench/lib/make-image.mjs)"
+  if out=$(node bench/lib/make-image.mjs "$T/image" 2>&1) && say "image: $out" &&
+    start_registry registry-a && PORT_A=$REG_PORT && start_registry registry-b && PORT_B=$REG_PORT &&
+    skopeo copy -q --dest-tls-verify=false "oci:$T/image:latest" "docker://127.0.0.1:$PORT_A/bench/big:latest" &&
+    mkdir -p "$T/skopeo" && skopeo copy -q --src-tls-verify=false "docker://127.0.0.1:$PORT_A/bench/big:latest" "dir:$T/skopeo/src"; then
+    BENCH_PULL_REF="127.0.0.1:$PORT_A/bench/big:latest"
+    BENCH_PUSH_REF="127.0.0.1:$PORT_B/bench/pushed:latest"
+    BENCH_PUSH_WIPE=$(node -e 'process.stdout.write(JSON.stringify(["rm", "-rf", process.argv[1]]))' "$T/registry-b/storage/docker")
+    BENCH_SKOPEO_DIR="$T/skopeo"
+  else
+    note_err "pull/push set-up failed: $out"
+  fi
 fi
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -318,7 +354,8 @@ BENCH_ROUNDS=$ROUNDS BENCH_WARMUP=$WARMUP BENCH_LIVE="$LIVE" DOCKER_BIN="$DOCKER
   DOCKERD_SOCK="$T/docker/docker.sock" BERTH_BIN="$BERTH_BIN" BERTHD_SOCK="$T/berth/berthd.sock" \
   PODMAN_ARGS="$(node -e 'process.stdout.write(JSON.stringify(process.argv.slice(1)))' "${PODMAN[@]}")" \
   BENCH_TREE="$BENCH_TREE" BENCH_TREE_MB="$TREE_MB" BENCH_OUT="$BENCH_OUT" BENCH_FILES_DOCKER="$BENCH_FILES_DOCKER" \
-  BENCH_FILES_BERTH="$BENCH_FILES_BERTH" RUNC_ROOT="$T/runc/state" RUNC_BUNDLE="$T/runc/bundle" BENCH_LEFTOVERS="$T/leftovers.tsv" BENCH_META="$meta" \
+  BENCH_FILES_BERTH="$BENCH_FILES_BERTH" BENCH_PULL_REF="$BENCH_PULL_REF" BENCH_PUSH_REF="$BENCH_PUSH_REF" \
+  BENCH_PUSH_WIPE="$BENCH_PUSH_WIPE" BENCH_SKOPEO_DIR="$BENCH_SKOPEO_DIR" BENCH_OPS="${BENCH_OPS:-}" RUNC_ROOT="$T/runc/state" RUNC_BUNDLE="$T/runc/bundle" BENCH_LEFTOVERS="$T/leftovers.tsv" BENCH_META="$meta" \
   node bench/lib/plan.mjs >"$T/plan.json" || die "could not write the plan"
 # In the background, so that an interrupt reaches our trap at once (the clean-up then stops it by PID).
 node bench/lib/measure.mjs "$T/plan.json" "$RESULT" &

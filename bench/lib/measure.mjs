@@ -5,7 +5,9 @@
 //   node bench/lib/measure.mjs PLAN.json RESULTS.json
 //
 // Plan: { rounds, warmup, meta, ops: [{ name, title, cases: [Case] }], ratios: [{ name, op, num, den }] }
-// Case: { id, label, argv, env?, kind: 'cmd' | 'pair', rmArgv? }
+// Case: { id, label, argv, env?, kind: 'cmd' | 'pair', rmArgv?, prep? }
+//   prep: commands (argv arrays) run before every sample, not timed, failures ignored (e.g. rmi of the image a pull
+//         case is about to pull again, or emptying the registry a push case pushes to).
 //   kind 'cmd':  one command; a sample is its wall time; exit status must be 0.
 //   kind 'pair': argv prints a container ID (last line of stdout), then rmArgv + [ID] runs; a sample is the time of
 //                both together.
@@ -45,6 +47,7 @@ function exec(argv, env) {
 
 /** One sample of a case: { ok, ms, err }. */
 function sample(c) {
+  for (const argv of c.prep ?? []) exec(argv, c.env);
   if (c.kind === 'pair') {
     const a = exec(subst(c.argv), c.env);
     if (!a.ok) return a;

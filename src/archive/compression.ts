@@ -91,7 +91,7 @@ export async function decompressStream(src: Readable): Promise<{ stream: Readabl
     case 'none':
       return { stream, compression };
     case 'gzip': {
-      const gz = createGunzip();
+      const gz = createGunzip({ chunkSize: 128 << 10 });
       stream.on('error', (err) => gz.destroy(err));
       stream.pipe(gz);
       const out = new PassThrough();

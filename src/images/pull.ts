@@ -1,12 +1,12 @@
 import { createReadStream } from 'node:fs';
-import { Transform, type Readable, type TransformCallback } from 'node:stream';
+import { PassThrough, Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
 import { InvalidArgumentError, NotFoundError, errorMessage } from '../base/index.js';
 import {
   Digester, childChainId, digestOf, isDigest, shortId, type Descriptor, type Digest, type ImageConfig, type Reference,
 } from '../oci/index.js';
 import { decompressStream } from '../archive/index.js';
 import type { LocalContentStore } from '../content/index.js';
-import type { LayerStore } from '../snapshots/index.js';
+import type { LayerStore, PreparedLayer } from '../snapshots/index.js';
 
 /** What the image service needs from a registry client (src/distribution implements it; wired by the engine). */
 export interface RegistrySession {
@@ -171,30 +171,26 @@ export async function pullOne(host: PullHost, session: RegistrySession, repo: Re
     seen.add(sid);
     progress({ status: present[i] ? 'Already exists' : 'Pulling fs layer', id: sid });
   }
-  // Downloads, bounded; each resolves when the uncompressed layer (by diff ID) is in the content store.
-  const downloads = new Map<string, Promise<void>>();
+  // Every missing layer is fetched, verified, decompressed and unpacked at once (bounded): the uncompressed tar
+  // streams into the content store (by diff ID) and into a hidden layer directory at the same time. overlayfs
+  // layers do not depend on each other, so they unpack in parallel; they are committed bottom-up afterwards.
+  const unpacks = new Map<string, Promise<PreparedLayer | undefined>>();
   const written: Digest[] = [];
-  let running = 0;
-  const queue: Array<() => void> = [];
-  const slot = async (): Promise<void> => {
-    if (running < PARALLEL) { running++; return; }
-    await new Promise<void>((resolve) => queue.push(resolve));
-  };
-  const release = (): void => {
-    const next = queue.shift();
-    if (next) next(); else running--;
-  };
-  const download = async (desc: Descriptor, diffId: Digest): Promise<void> => {
+  const limit = new Limiter(PARALLEL);
+  const unpack = async (desc: Descriptor, diffId: Digest): Promise<PreparedLayer | undefined> => {
     const sid = shortId(desc.digest);
-    if (await host.content.has(diffId)) { progress({ status: 'Download complete', id: sid }); return; }
-    if (running >= PARALLEL) progress({ status: 'Waiting', id: sid });
-    await slot();
-    try {
+    if (await host.content.has(diffId)) {
+      // Held already (say, from a load): unpack it from the store once the layer below is in place.
+      progress({ status: 'Download complete', id: sid });
+      return undefined;
+    }
+    if (limit.full) progress({ status: 'Waiting', id: sid });
+    return limit.run(async () => {
       const { stream, size } = await session.getBlob(desc.digest);
       const total = desc.size ?? size;
       let last = 0;
       const verifier = new Verifier(desc.digest, desc.size, (n) => {
-        if (n - last >= 256 << 10 || n === total) {
+        if (n - last >= 512 << 10 || n === total) {
           last = n;
           progress({ status: 'Downloading', id: sid, progressDetail: { current: n, total }, progress: progressBar(n, total) });
         }
@@ -203,11 +199,16 @@ export async function pullOne(host: PullHost, session: RegistrySession, repo: Re
       stream.pipe(verifier);
       progress({ status: 'Downloading', id: sid, progressDetail: { current: 0, total }, progress: progressBar(0, total) });
       const { stream: plain } = await decompressStream(verifier);
-      try {
-        await host.content.write(plain, { expected: diffId });
-        written.push(diffId);
-      } catch (err) {
+      const toStore = new PassThrough({ highWaterMark: 1 << 20 });
+      const toLayer = new PassThrough({ highWaterMark: 1 << 20 });
+      const stored = host.content.write(toStore, { expected: diffId }).then((r) => { written.push(diffId); return r; });
+      const prepared = host.layers.prepare(toLayer);
+      const fed = tee(plain, [toStore, toLayer]);
+      const [f, w, l] = await Promise.allSettled([fed, stored, prepared]);
+      if (f.status === 'rejected' || w.status === 'rejected' || l.status === 'rejected') {
         stream.destroy();
+        if (l.status === 'fulfilled') await host.layers.discard(l.value);
+        const err: unknown = f.status === 'rejected' ? f.reason : w.status === 'rejected' ? w.reason : (l as PromiseRejectedResult).reason;
         if (/digest mismatch/.test(errorMessage(err))) {
           throw new InvalidArgumentError(`filesystem layer verification failed for digest ${desc.digest}: uncompressed content does not match diff ID ${diffId}`);
         }
@@ -215,53 +216,109 @@ export async function pullOne(host: PullHost, session: RegistrySession, repo: Re
       }
       progress({ status: 'Verifying Checksum', id: sid });
       progress({ status: 'Download complete', id: sid });
-    } finally {
-      release();
-    }
+      if (l.value.diffId !== diffId) {
+        await host.layers.discard(l.value);
+        throw new InvalidArgumentError(`layer ${sid}: unpacked content ${l.value.diffId} does not match diff ID ${diffId}`);
+      }
+      return l.value;
+    });
   };
   for (let i = 0; i < layers.length; i++) {
     if (present[i]) continue;
     const key = diffIds[i]!;
-    if (!downloads.has(key)) {
-      const p = download(layers[i]!, key);
+    if (!unpacks.has(key)) {
+      const p = unpack(layers[i]!, key);
       p.catch(() => undefined); // awaited below, in order
-      downloads.set(key, p);
+      unpacks.set(key, p);
     }
   }
+  const used = new Set<string>();
   try {
     for (let i = 0; i < layers.length; i++) {
       if (present[i]) continue;
       const sid = shortId(layers[i]!.digest);
-      await downloads.get(diffIds[i]!);
-      if (await host.layers.exists(chains[i]!)) { progress({ status: 'Pull complete', id: sid }); continue; }
-      const path = host.content.path(diffIds[i]!);
-      const { size: total } = await host.content.info(diffIds[i]!);
-      let n = 0;
-      let last = 0;
-      const counter = new Transform({
-        transform(chunk: Buffer, _e, cb) {
-          n += chunk.length;
-          if (n - last >= 1 << 20 || n === total) {
-            last = n;
-            progress({ status: 'Extracting', id: sid, progressDetail: { current: n, total }, progress: progressBar(n, total) });
-          }
-          cb(null, chunk);
-        },
-      });
-      const src = createReadStream(path);
-      src.on('error', (err) => counter.destroy(err));
-      const info = await host.layers.apply(src.pipe(counter), i === 0 ? undefined : chains[i - 1]);
-      if (info.diffId !== diffIds[i]) throw new InvalidArgumentError(`layer ${sid}: unpacked content ${info.diffId} does not match diff ID ${diffIds[i]}`);
+      const diffId = diffIds[i]!;
+      let prepared = await unpacks.get(diffId);
+      // A diff ID seen twice in one image (two chains), or one held unpacked only as a blob: unpack from the store.
+      if (prepared && used.has(diffId)) prepared = undefined;
+      if (prepared) used.add(diffId);
+      const parent = i === 0 ? undefined : chains[i - 1];
+      if (await host.layers.exists(chains[i]!)) {
+        if (prepared) await host.layers.discard(prepared);
+        progress({ status: 'Pull complete', id: sid });
+        continue;
+      }
+      const { size: total } = await host.content.info(diffId);
+      progress({ status: 'Extracting', id: sid, progressDetail: { current: total, total }, progress: progressBar(total, total) });
+      const info = prepared
+        ? await host.layers.commit(prepared, parent)
+        : await host.layers.apply(createReadStream(host.content.path(diffId)), parent);
+      if (info.diffId !== diffId) throw new InvalidArgumentError(`layer ${sid}: unpacked content ${info.diffId} does not match diff ID ${diffId}`);
       progress({ status: 'Pull complete', id: sid });
     }
     const { isNew } = await host.register(configBytes, id, []);
     await recordSources(host, repo, layers, diffIds);
     return { id, manifestDigest: top.digest, isNew };
   } catch (err) {
-    await Promise.allSettled(downloads.values());
+    const rest = await Promise.allSettled(unpacks.values());
+    for (const [k, r] of [...unpacks.keys()].map((k, j) => [k, rest[j]!] as const)) {
+      if (r.status === 'fulfilled' && r.value && !used.has(k)) await host.layers.discard(r.value);
+    }
     await host.discard(written, chains.filter((_c, i) => !present[i]));
     throw err;
   }
+}
+
+/** Runs at most `n` tasks at a time, first come first served. */
+class Limiter {
+  private running = 0;
+  private readonly queue: Array<() => void> = [];
+  constructor(private readonly n: number) {}
+  get full(): boolean { return this.running >= this.n; }
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.running < this.n) this.running++;
+    else await new Promise<void>((resolve) => this.queue.push(resolve));
+    try {
+      return await task();
+    } finally {
+      const next = this.queue.shift();
+      if (next) next(); else this.running--;
+    }
+  }
+}
+
+/** Copies `src` into every writable (each with its own backpressure) and ends them; fails when any side fails. */
+async function tee(src: Readable, outs: Writable[]): Promise<void> {
+  const broken = (): Error | undefined => outs.find((o) => o.destroyed)?.errored ?? (outs.some((o) => o.destroyed) ? new Error('layer consumer closed early') : undefined);
+  try {
+    for await (const c of src) {
+      const chunk = c as Buffer;
+      const waits: Array<Promise<void>> = [];
+      for (const o of outs) if (!o.write(chunk)) waits.push(drained(o));
+      if (waits.length) await Promise.all(waits);
+      const err = broken();
+      if (err) throw err;
+    }
+  } catch (err) {
+    for (const o of outs) o.destroy(err as Error);
+    src.destroy();
+    throw err;
+  }
+  for (const o of outs) o.end();
+}
+
+function drained(w: Writable): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      w.off('drain', done);
+      w.off('close', done);
+      w.off('error', done);
+      resolve();
+    };
+    w.on('drain', done);
+    w.on('close', done);
+    w.on('error', done);
+  });
 }
 
 async function recordSources(host: PullHost, repo: Reference, layers: Descriptor[], diffIds: Digest[]): Promise<void> {

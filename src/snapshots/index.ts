@@ -1,1 +1,1 @@
-export { LayerStore, type LayerInfo } from './layer-store.js';
+export { LayerStore, type LayerInfo, type PreparedLayer } from './layer-store.js';

@@ -14,6 +14,14 @@ export interface LayerInfo {
   size: number;
 }
 
+/** An unpacked layer not yet part of the store (see LayerStore.prepare). */
+export interface PreparedLayer {
+  readonly tmp: string;
+  /** sha256 of the uncompressed tar as it streamed. */
+  readonly diffId: Digest;
+  readonly size: number;
+}
+
 interface LayerJson { diffId: Digest; parent?: Digest; size: number }
 
 /**
@@ -84,25 +92,51 @@ export class LayerStore {
       uncompressedTar.destroy();
       throw new NotFoundError(`parent layer ${parent} does not exist`);
     }
+    const prepared = await this.prepare(uncompressedTar);
+    return this.commit(prepared, parent);
+  }
+
+  /**
+   * Unpacks a layer tar into a hidden directory without a parent: overlayfs layers are independent, so layers of
+   * one image can be unpacked at the same time, in any order, and committed bottom-up afterwards. The result
+   * must be passed to `commit` or `discard`; until then it is invisible (and removed at the next start).
+   */
+  async prepare(uncompressedTar: Readable): Promise<PreparedLayer> {
     await mkdir(this.root, { recursive: true });
     const tmp = join(this.root, `.tmp-${randomBytes(8).toString('hex')}`);
     try {
       const { diffId } = await extractLayer(uncompressedTar, join(tmp, 'diff'));
-      const chainId = childChainId(parent, diffId);
+      const size = await treeSize(join(tmp, 'diff'));
+      return { tmp, diffId, size };
+    } catch (err) {
+      await rm(tmp, { recursive: true, force: true });
+      throw err;
+    }
+  }
+
+  /** Makes a prepared layer visible as the child of `parent` (which must exist); consumes `p` either way. */
+  async commit(p: PreparedLayer, parent?: Digest): Promise<LayerInfo> {
+    try {
+      if (parent !== undefined && !(await this.exists(parent))) throw new NotFoundError(`parent layer ${parent} does not exist`);
+      const chainId = childChainId(parent, p.diffId);
       return await this.mutex.run(chainId, async () => {
         if (await this.exists(chainId)) return this.get(chainId);
-        const size = await treeSize(join(tmp, 'diff'));
-        const info: LayerJson = { diffId, ...(parent ? { parent } : {}), size };
-        await writeJsonAtomic(join(tmp, 'layer.json'), info);
+        const info: LayerJson = { diffId: p.diffId, ...(parent ? { parent } : {}), size: p.size };
+        await writeJsonAtomic(join(p.tmp, 'layer.json'), info);
         const final = this.dir(chainId);
         await removeTree(final); // a directory without layer.json is an incomplete leftover
-        await rename(tmp, final);
+        await rename(p.tmp, final);
         await fsyncDir(this.root);
         return { chainId, ...info };
       });
     } finally {
-      await rm(tmp, { recursive: true, force: true });
+      await rm(p.tmp, { recursive: true, force: true });
     }
+  }
+
+  /** Drops a prepared layer that will not be committed. */
+  async discard(p: PreparedLayer): Promise<void> {
+    await rm(p.tmp, { recursive: true, force: true });
   }
 
   /** Removes a layer (rename to a hidden name, then delete). Missing layers are ignored. */
