@@ -44,7 +44,11 @@ function waitWritable(w: Writable): Promise<void> {
  * converts OCI whiteouts into overlayfs form (see `convertWhiteouts`). GNU tar's own guards stay on: members
  * with `..` are refused and leading `/` stripped; symlinks pointing outside are created only after all files.
  */
-export async function extractLayer(tar: Readable, dir: string): Promise<ExtractResult> {
+export async function extractLayer(tar: Readable, dir: string): Promise<ExtractResult>;
+/** The same without hashing, for a caller that verifies the stream's digest on another branch of it. */
+export async function extractLayer(tar: Readable, dir: string, opts: { hash: false }): Promise<undefined>;
+export async function extractLayer(tar: Readable, dir: string, opts: { hash?: boolean } = {}): Promise<ExtractResult | undefined> {
+  const hash = opts.hash ?? true;
   await mkdir(dir, { recursive: true });
   const isRoot = process.getuid?.() === 0;
   const args = [
@@ -68,7 +72,7 @@ export async function extractLayer(tar: Readable, dir: string): Promise<ExtractR
   try {
     for await (const c of tar) {
       const chunk = typeof c === 'string' ? Buffer.from(c) : (c as Buffer);
-      digester.update(chunk);
+      if (hash) digester.update(chunk);
       // tar may stop reading after the end-of-archive blocks: keep hashing the rest (the diffID covers it all).
       if (stdinOpen && !stdin.write(chunk)) await waitWritable(stdin);
     }
@@ -85,7 +89,7 @@ export async function extractLayer(tar: Readable, dir: string): Promise<ExtractR
     throw new InvalidArgumentError(`failed to extract layer: tar exited ${r.code ?? r.signal}${msg ? `: ${msg}` : ''}`);
   }
   await convertWhiteouts(dir);
-  return { diffId: digester.digest(), tarSize: digester.size };
+  return hash ? { diffId: digester.digest(), tarSize: digester.size } : undefined;
 }
 
 /**

@@ -18,6 +18,10 @@ export interface DaemonConfig {
   detachKeys: string | undefined;
   insecureRegistries: string[];
   registryMirrors: string[];
+  /** Layers fetched and unpacked at once per pull (docker's key; dockerd's default is 3, berth's 4). */
+  maxConcurrentDownloads: number;
+  /** Layers uploaded at once per push (docker's key and default, 5). */
+  maxConcurrentUploads: number;
   liveRestore: boolean;
 }
 
@@ -36,6 +40,7 @@ export interface DaemonFlags {
 const KNOWN_KEYS = new Set([
   'hosts', 'data-root', 'exec-root', 'pidfile', 'log-level', 'debug', 'default-runtime', 'runtimes', 'log-driver',
   'log-opts', 'detach-keys', 'detachKeys', 'insecure-registries', 'registry-mirrors', 'live-restore', 'storage-driver',
+  'max-concurrent-downloads', 'max-concurrent-uploads',
   'features', 'experimental', 'iptables', 'ip-forward', 'bridge', 'bip', 'dns', 'dns-opts', 'dns-search',
 ]);
 
@@ -69,6 +74,12 @@ export async function loadConfig(flags: DaemonFlags): Promise<DaemonConfig> {
   }
   const defaultRuntime = str('default-runtime') ?? 'runc';
   if (!runtimes[defaultRuntime]) throw new InvalidArgumentError(`default runtime ${defaultRuntime} is not configured`);
+  const count = (k: string, def: number): number => {
+    const v = file[k];
+    if (v === undefined) return def;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new InvalidArgumentError(`invalid ${k}: ${JSON.stringify(v)} (a positive integer)`);
+    return v;
+  };
   const logOpts = (file['log-opts'] && typeof file['log-opts'] === 'object' ? file['log-opts'] : {}) as Record<string, string>;
   return {
     hosts: flags.hosts?.length ? flags.hosts : strs('hosts').length ? strs('hosts') : [DEFAULT_SOCKET],
@@ -84,6 +95,8 @@ export async function loadConfig(flags: DaemonFlags): Promise<DaemonConfig> {
     detachKeys: str('detach-keys') ?? str('detachKeys'), // Docker's CLI config spelling accepted too
     insecureRegistries: strs('insecure-registries'),
     registryMirrors: strs('registry-mirrors'),
+    maxConcurrentDownloads: count('max-concurrent-downloads', 4),
+    maxConcurrentUploads: count('max-concurrent-uploads', 5),
     liveRestore: true,
   };
 }

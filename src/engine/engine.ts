@@ -61,6 +61,8 @@ export class Engine {
         usedBy: (imageId) => late.containers?.imageUsedBy(imageId),
         isRunning: (id) => late.containers?.isRunning(id) ?? true,
         registry: new RegistryClient({ insecureRegistries: config.insecureRegistries, registryMirrors: config.registryMirrors }),
+        maxConcurrentDownloads: config.maxConcurrentDownloads,
+        maxConcurrentUploads: config.maxConcurrentUploads,
       });
       await images.init();
       const caps = await hostCapabilities();

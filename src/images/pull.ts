@@ -51,7 +51,7 @@ export interface Platform { os: string; architecture: string; variant?: string }
 const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
 const MANIFEST_TYPES = new Set(['application/vnd.oci.image.manifest.v1+json', 'application/vnd.docker.distribution.manifest.v2+json']);
 const FOREIGN = /foreign|nondistributable/;
-const PARALLEL = 3;
+const PARALLEL = 4;
 
 interface IndexJson { manifests?: Array<Descriptor & { platform?: { os?: string; architecture?: string; variant?: string } }> }
 interface ManifestJson { schemaVersion?: number; mediaType?: string; config?: Descriptor; layers?: Descriptor[] }
@@ -118,6 +118,8 @@ export interface PullHost {
   hasImage(id: Digest): boolean;
   /** Remembers where a layer's compressed form lives (for pushes: HEAD first, cross-repository mounts). */
   recordSource(diffId: Digest, src: { digest: Digest; mediaType: string; size: number; domain: string; path: string }): Promise<void>;
+  /** Layers fetched and unpacked at once. */
+  concurrency?: number;
   /** Removes the blobs and unpacked layers of a failed pull that no image refers to. */
   discard(blobs: Digest[], chains: Digest[]): Promise<void>;
 }
@@ -176,7 +178,7 @@ export async function pullOne(host: PullHost, session: RegistrySession, repo: Re
   // layers do not depend on each other, so they unpack in parallel; they are committed bottom-up afterwards.
   const unpacks = new Map<string, Promise<PreparedLayer | undefined>>();
   const written: Digest[] = [];
-  const limit = new Limiter(PARALLEL);
+  const limit = new Limiter(host.concurrency ?? PARALLEL);
   const unpack = async (desc: Descriptor, diffId: Digest): Promise<PreparedLayer | undefined> => {
     const sid = shortId(desc.digest);
     if (await host.content.has(diffId)) {
@@ -202,7 +204,7 @@ export async function pullOne(host: PullHost, session: RegistrySession, repo: Re
       const toStore = new PassThrough({ highWaterMark: 1 << 20 });
       const toLayer = new PassThrough({ highWaterMark: 1 << 20 });
       const stored = host.content.write(toStore, { expected: diffId }).then((r) => { written.push(diffId); return r; });
-      const prepared = host.layers.prepare(toLayer);
+      const prepared = host.layers.prepare(toLayer, { verifiedElsewhere: diffId }); // the store write checks it
       const fed = tee(plain, [toStore, toLayer]);
       const [f, w, l] = await Promise.allSettled([fed, stored, prepared]);
       if (f.status === 'rejected' || w.status === 'rejected' || l.status === 'rejected') {
@@ -216,10 +218,6 @@ export async function pullOne(host: PullHost, session: RegistrySession, repo: Re
       }
       progress({ status: 'Verifying Checksum', id: sid });
       progress({ status: 'Download complete', id: sid });
-      if (l.value.diffId !== diffId) {
-        await host.layers.discard(l.value);
-        throw new InvalidArgumentError(`layer ${sid}: unpacked content ${l.value.diffId} does not match diff ID ${diffId}`);
-      }
       return l.value;
     });
   };

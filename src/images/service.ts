@@ -37,6 +37,10 @@ export interface ImageServiceOptions {
    * choice: an image a container uses is never deleted (forced removals by name only untag it).
    */
   isRunning?: (containerId: string) => boolean;
+  /** Layers fetched and unpacked at once per pull (default 4). */
+  maxConcurrentDownloads?: number;
+  /** Layers uploaded at once per push (default 5). */
+  maxConcurrentUploads?: number;
 }
 
 type ImageAction = 'import' | 'tag' | 'untag' | 'delete' | 'pull' | 'push';
@@ -618,6 +622,7 @@ export class ImageService {
         register: (config, id, _refs) => this.registerPulled(config, id),
         discard: (blobs, chains) => this.discard(blobs, chains),
         recordSource: (diffId, src) => this.distMeta.add(diffId, src),
+        concurrency: this.opts.maxConcurrentDownloads ?? 4,
       };
       const r = await pullOne(host, session, target, reference, platform, progress);
       // Like moby: "Downloaded newer image" when the reference did not point at this image before (a new image,

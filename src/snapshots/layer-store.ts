@@ -100,12 +100,17 @@ export class LayerStore {
    * Unpacks a layer tar into a hidden directory without a parent: overlayfs layers are independent, so layers of
    * one image can be unpacked at the same time, in any order, and committed bottom-up afterwards. The result
    * must be passed to `commit` or `discard`; until then it is invisible (and removed at the next start).
+   * `verifiedElsewhere`: the stream's diff ID, which the caller checks on another copy of the same bytes (the
+   * pull writes them to the content store with that expected digest) and must not commit the layer otherwise;
+   * the stream is then not hashed a second time.
    */
-  async prepare(uncompressedTar: Readable): Promise<PreparedLayer> {
+  async prepare(uncompressedTar: Readable, opts: { verifiedElsewhere?: Digest } = {}): Promise<PreparedLayer> {
     await mkdir(this.root, { recursive: true });
     const tmp = join(this.root, `.tmp-${randomBytes(8).toString('hex')}`);
     try {
-      const { diffId } = await extractLayer(uncompressedTar, join(tmp, 'diff'));
+      let diffId = opts.verifiedElsewhere;
+      if (diffId === undefined) ({ diffId } = await extractLayer(uncompressedTar, join(tmp, 'diff')));
+      else await extractLayer(uncompressedTar, join(tmp, 'diff'), { hash: false });
       const size = await treeSize(join(tmp, 'diff'));
       return { tmp, diffId, size };
     } catch (err) {
