@@ -1,7 +1,7 @@
 import { pipeline } from 'node:stream/promises';
 import type { Router } from '../router.js';
 import type { Engine } from '../../engine/index.js';
-import { boolParam, filtersParam } from '../params.js';
+import { boolParam, filtersParam, platformParam } from '../params.js';
 import { sendJson, startStream, writeJsonLine } from '../server.js';
 import { InvalidArgumentError, errorMessage, log } from '../../base/index.js';
 import { imageDiskUsage, imageHistory, loadImages, pruneImages, saveImages } from '../../images/index.js';
@@ -12,8 +12,9 @@ const DF_TYPES = new Set(['container', 'image', 'volume', 'build-cache']);
 export function imageStoreRoutes(r: Router, engine: Engine): void {
   const images = engine.images;
 
-  const save = async (res: import('node:http').ServerResponse, names: string[]): Promise<void> => {
-    const stream = await saveImages(images, names);
+  const save = async (res: import('node:http').ServerResponse, names: string[], query: URLSearchParams): Promise<void> => {
+    const platform = platformParam(query);
+    const stream = await saveImages(images, names, platform ? { platform } : {});
     res.writeHead(200, { 'Content-Type': 'application/x-tar' });
     try {
       await pipeline(stream, res);
@@ -22,12 +23,14 @@ export function imageStoreRoutes(r: Router, engine: Engine): void {
       res.destroy();
     }
   };
-  r.get('/images/get', async ({ res, query }) => save(res, query.getAll('names').flatMap((n) => n.split(',')).filter((n) => n !== '')));
-  r.get('/images/{name*}/get', async ({ res, params }) => save(res, [params['name']!]));
+  // `platform` (API 1.48, JSON or os/arch[/variant]) is taken although berth speaks 1.45: berth's CLI sends it
+  r.get('/images/get', async ({ res, query }) => save(res, query.getAll('names').flatMap((n) => n.split(',')).filter((n) => n !== ''), query));
+  r.get('/images/{name*}/get', async ({ res, params, query }) => save(res, [params['name']!], query));
 
   r.post('/images/load', async ({ req, res, query }) => {
     const quiet = boolParam(query, 'quiet');
     void quiet; // no progress bars are sent either way; the result lines always are (as docker's quiet load)
+    const platform = platformParam(query);
     let started = false;
     const onLine = async (line: string): Promise<void> => {
       if (!started) {
@@ -37,7 +40,7 @@ export function imageStoreRoutes(r: Router, engine: Engine): void {
       await writeJsonLine(res, { stream: `${line}\n` });
     };
     try {
-      await loadImages(images, req, images.dataRoot, onLine);
+      await loadImages(images, req, images.dataRoot, onLine, platform ? { platform } : {});
     } catch (err) {
       req.resume();
       if (!started) throw err; // nothing sent yet: a plain HTTP error, as moby
