@@ -6,12 +6,13 @@ import {
   InvalidArgumentError, NotFoundError, errnoCode, formatPlatform, hostArchitecture, platformMatches, type PlatformSpec,
 } from '../base/index.js';
 import {
-  Digester, childChainId, digestOf, familiarString, isDigest, parseNormalizedNamed, withDefaultTag,
+  Digester, childChainId, digestOf, familiarString, isDigest, parseNormalizedNamed, shortId, withDefaultTag,
   type Digest, type ImageConfig, type Reference,
 } from '../oci/index.js';
 import { decompressStream, tarExtract } from '../archive/index.js';
 import type { ImageService } from './service.js';
 import { LOAD_TMP_DIR } from './load-tmp.js';
+import { progressBar, type Progress } from './pull.js';
 
 /**
  * `docker load`: accepts what `docker save` (old and 25+), `podman save` (docker-archive and oci-archive) and
@@ -184,8 +185,32 @@ function verified(path: string, expected: Digest | undefined): Readable {
   return src.pipe(tap);
 }
 
+/**
+ * moby's progress reader: "Loading layer" messages for a layer's bytes (`total` of them) as they are read, one
+ * per min(512 kB, 1 %) at most every 100 ms, and the last one.
+ */
+function loadingProgress(src: Readable, total: number, id: string, progress: Progress): Readable {
+  const every = Math.min(512 << 10, Math.floor(total / 100));
+  let n = 0;
+  let last = 0;
+  let lastAt = -Infinity;
+  const tap = new Transform({
+    transform(chunk: Buffer, _e: BufferEncoding, cb: TransformCallback) {
+      n += chunk.length;
+      if ((n - last > every && Date.now() - lastAt >= 100) || n === total) {
+        last = n;
+        lastAt = Date.now();
+        progress({ status: 'Loading layer', progressDetail: { current: n, total }, progress: progressBar(n, total), id });
+      }
+      cb(null, chunk);
+    },
+  });
+  src.on('error', (err) => tap.destroy(err));
+  return src.pipe(tap);
+}
+
 /** Registers one image; returns the output lines (docker's wording). */
-async function loadItem(svc: ImageService, item: LoadItem): Promise<string[]> {
+async function loadItem(svc: ImageService, item: LoadItem, progress: Progress | undefined): Promise<string[]> {
   const configBytes = await readSmall(item.configPath, 'image config');
   const id = digestOf(configBytes);
   if (item.configDigest && item.configDigest !== id) throw new InvalidArgumentError(`invalid archive: config blob does not match its digest ${item.configDigest}`);
@@ -203,15 +228,22 @@ async function loadItem(svc: ImageService, item: LoadItem): Promise<string[]> {
       for (const [i, layer] of item.layers.entries()) {
         const diffId = diffIds[i]!;
         const chain = childChainId(parent, diffId);
+        // as moby: progress for the layers not held yet, over the bytes read for them
+        const present = await svc.layers.exists(chain);
+        const shown = (src: Readable, size: number): Readable => (progress && !present ? loadingProgress(src, size, shortId(diffId), progress) : src);
+        let fromArchive = false;
         if (!(await svc.content.has(diffId))) {
-          const { stream } = await decompressStream(verified(layer.path, layer.digest));
+          fromArchive = true;
+          const { stream } = await decompressStream(shown(verified(layer.path, layer.digest), (await stat(layer.path)).size));
           const w = await svc.content.write(stream);
           newBlobs.push(w.digest);
           if (w.digest !== diffId) throw new InvalidArgumentError(`invalid archive: layer ${i + 1} has diff ID ${w.digest}, the image config says ${diffId}`);
         }
-        if (!(await svc.layers.exists(chain))) {
+        if (!present) {
           newChains.push(chain);
-          const info = await svc.layers.apply(createReadStream(svc.content.path(diffId)), parent);
+          const blob = createReadStream(svc.content.path(diffId));
+          const src = fromArchive ? blob : shown(blob, (await svc.content.info(diffId)).size);
+          const info = await svc.layers.apply(src, parent);
           if (info.chainId !== chain) throw new Error(`layer ${diffId} unpacked to an unexpected chain ID ${info.chainId}`);
         }
         parent = chain;
@@ -250,6 +282,8 @@ async function ofPlatform(items: LoadItem[], want: PlatformSpec): Promise<LoadIt
 export interface LoadOptions {
   /** `docker load --platform`: only images of this platform; an OCI index gives its image for it. */
   platform?: PlatformSpec;
+  /** Docker's "Loading layer" progress messages (not quiet). */
+  progress?: Progress;
 }
 
 /**
@@ -278,7 +312,7 @@ export async function loadImages(svc: ImageService, body: Readable, dataRoot: st
     }
     if (items.length === 0) throw new InvalidArgumentError('invalid archive: no images found');
     for (const item of items) {
-      for (const line of await loadItem(svc, item)) await onLine(line);
+      for (const line of await loadItem(svc, item, opts.progress)) await onLine(line);
     }
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -1,7 +1,8 @@
 import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
-import { existsSync } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { BERTH, TestDaemon, isRoot, hasDocker, run, sh } from '../helpers/daemon.js';
 import { OciLayout, makeTar } from '../helpers/registry.js';
@@ -345,4 +346,80 @@ void test('--platform: save and load of a single-platform image; load picks its 
   assert.equal(await blobCount(), blobs);
   assert.equal(await layerCount(), layers);
   assert.deepEqual(await readdir(join(d.dataRoot, 'load-tmp')), []);
+});
+
+interface LoadMessage { stream?: string; status?: string; id?: string; progress?: string; progressDetail?: { current?: number; total?: number }; error?: string }
+
+/** POST /images/load with a file as the body; the JSON messages of the answer. */
+function rawLoad(file: string, query: string): Promise<LoadMessage[]> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath: d.socket, method: 'POST', path: `/v1.45/images/load${query}`, headers: { 'content-type': 'application/x-tar' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (s: string) => (text += s));
+      res.on('end', () => {
+        try {
+          resolve(text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as LoadMessage));
+        } catch (err) { reject(err as Error); }
+      });
+    });
+    req.on('error', reject);
+    createReadStream(file).pipe(req);
+  });
+}
+
+void test('load progress: "Loading layer" per layer not held yet unless quiet, then the result; docker and berth CLIs show it on a terminal', { skip }, async () => {
+  await ok(['run', '--name', 'big', 'busybox', 'sh', '-c', 'head -c 3000000 /dev/urandom > /big']);
+  await ok(['commit', 'big', 'progress:big']);
+  await ok(['rm', 'big']);
+  const archive = join(files, 'progress.tar');
+  await ok(['save', '-o', archive, 'progress:big']);
+  const [base, top] = JSON.parse(await ok(['image', 'inspect', '--format', '{{json .RootFS.Layers}}', 'progress:big'])) as [string, string];
+  const layerSize = Number((await shOk(`tar -tvf ${archive} blobs/sha256/${top.slice(7)} | awk '{print $3}'`)).trim());
+  assert.ok(layerSize > 3_000_000, String(layerSize));
+  const loaded = 'Loaded image: progress:big\n';
+
+  await ok(['rmi', 'progress:big']);
+  const msgs = await rawLoad(archive, '?quiet=0');
+  assert.equal(msgs.at(-1)!.stream, loaded);
+  const prog = msgs.filter((m) => m.status === 'Loading layer');
+  assert.ok(prog.length >= 1, JSON.stringify(msgs));
+  assert.deepEqual(new Set(prog.map((m) => m.id)), new Set([top.slice(7, 19)]), 'only the layer not held yet (busybox\'s is)');
+  assert.ok(!prog.some((m) => m.id === base.slice(7, 19)));
+  for (const m of prog) {
+    assert.equal(m.progressDetail!.total, layerSize);
+    assert.match(m.progress!, /^\[[=> ]+\] +[\d.]+[kM]?B\/3\.\d+MB$/);
+  }
+  assert.equal(prog.at(-1)!.progressDetail!.current, layerSize);
+  assert.deepEqual(prog.map((m) => m.progressDetail!.current), [...prog.map((m) => m.progressDetail!.current!)].sort((x, y) => x - y));
+  // quiet=1, or no quiet at all (moby's default): the result only
+  await ok(['rmi', 'progress:big']);
+  assert.deepEqual(await rawLoad(archive, '?quiet=1'), [{ stream: loaded }]);
+  await ok(['rmi', 'progress:big']);
+  assert.deepEqual(await rawLoad(archive, ''), [{ stream: loaded }]);
+  // a load of what is held already: no progress
+  assert.deepEqual(await rawLoad(archive, '?quiet=0'), [{ stream: loaded }]);
+
+  // the CLIs: no terminal → quiet, just the result line; a terminal (script(1), 200 columns) → the progress bar,
+  // then the result
+  await ok(['rmi', 'progress:big']);
+  assert.equal(await ok(['load', '-i', archive]), loaded);
+  const term = async (cmd: string): Promise<string> => {
+    const r = await run('script', ['-qec', `stty cols 200 rows 50; ${cmd}`, '/dev/null'], { env: { DOCKER_HOST: d.host, DOCKER_CONFIG: join(d.dir, 'docker-config') } });
+    assert.equal(r.code, 0, `${cmd}: ${r.stdout} ${r.stderr}`);
+    return r.stdout.replace(/\r\n/g, '\n');
+  };
+  await ok(['rmi', 'progress:big']);
+  const bt = await term(`${BERTH} -H ${d.host} load -i ${archive}`);
+  assert.match(bt, new RegExp(`${top.slice(7, 19)}: Loading layer \\[=+>?\\] +3\\.\\d+MB/3\\.\\d+MB`));
+  assert.ok(bt.endsWith(loaded), JSON.stringify(bt));
+  if (!skipDocker) {
+    await ok(['rmi', 'progress:big']);
+    assert.equal(await dok(['load', '-i', archive]), loaded);
+    await ok(['rmi', 'progress:big']);
+    const dt = await term(`docker load -i ${archive}`);
+    assert.match(dt, new RegExp(`${top.slice(7, 19)}: Loading layer \\[=+>?\\] +3\\.\\d+MB/3\\.\\d+MB`));
+    assert.ok(dt.endsWith(loaded), JSON.stringify(dt));
+  }
+  await ok(['rmi', 'progress:big']);
 });

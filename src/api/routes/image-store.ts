@@ -28,24 +28,30 @@ export function imageStoreRoutes(r: Router, engine: Engine): void {
   r.get('/images/{name*}/get', async ({ res, params, query }) => save(res, [params['name']!], query));
 
   r.post('/images/load', async ({ req, res, query }) => {
-    const quiet = boolParam(query, 'quiet');
-    void quiet; // no progress bars are sent either way; the result lines always are (as docker's quiet load)
+    // moby: quiet unless quiet=0 (the docker CLI sends quiet=1 when its output is no terminal); not quiet adds
+    // the "Loading layer" progress of each layer loaded; the result lines are sent either way
+    const quiet = boolParam(query, 'quiet', true);
     const platform = platformParam(query);
     let started = false;
-    const onLine = async (line: string): Promise<void> => {
+    let chain: Promise<void> = Promise.resolve();
+    const send = (m: object): Promise<void> => {
       if (!started) {
         startStream(res);
         started = true;
       }
-      await writeJsonLine(res, { stream: `${line}\n` });
+      chain = chain.then(() => writeJsonLine(res, m));
+      return chain;
     };
+    const onLine = (line: string): Promise<void> => send({ stream: `${line}\n` });
+    const progress = (m: object): void => { send(m).catch((err: unknown) => log.debug('load progress write failed', { error: errorMessage(err) })); };
     try {
-      await loadImages(images, req, images.dataRoot, onLine, platform ? { platform } : {});
+      await loadImages(images, req, images.dataRoot, onLine, { ...(platform ? { platform } : {}), ...(quiet ? {} : { progress }) });
     } catch (err) {
       req.resume();
-      if (!started) throw err; // nothing sent yet: a plain HTTP error, as moby
-      await writeJsonLine(res, { errorDetail: { message: errorMessage(err) }, error: errorMessage(err) });
+      if (!started) throw err; // nothing sent yet: a plain HTTP error
+      await send({ errorDetail: { message: errorMessage(err) }, error: errorMessage(err) });
     }
+    await chain.catch(() => undefined);
     if (!started) startStream(res);
     res.end();
   });
