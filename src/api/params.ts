@@ -1,5 +1,5 @@
 import type { IncomingMessage } from 'node:http';
-import { InvalidArgumentError } from '../base/index.js';
+import { InvalidArgumentError, errorMessage, normalizePlatform, parsePlatformSpecifier, type PlatformSpec } from '../base/index.js';
 
 /** Docker's boolean query rule: false iff "", 0, no, false, none (trimmed, lower-cased). */
 export function boolParam(q: URLSearchParams, name: string, dflt = false): boolean {
@@ -35,6 +35,37 @@ export function filtersParam(q: URLSearchParams, allowed: readonly string[]): Re
     else throw new InvalidArgumentError(`invalid filter '${k}'`);
   }
   return out;
+}
+
+/**
+ * `platform` of save and load: API 1.48's JSON OCI platform (moby's DecodePlatform checks and wording); an
+ * `os[/arch[/variant]]` specifier is taken too. Absent or empty: undefined.
+ */
+export function platformParam(q: URLSearchParams): PlatformSpec | undefined {
+  const all = q.getAll('platform').filter((v) => v !== '');
+  if (all.length === 0) return undefined;
+  if (all.length > 1) throw new InvalidArgumentError('multiple platform parameters are not supported in this API version; use API version 1.52 or later');
+  const raw = all[0]!;
+  if (!raw.trimStart().startsWith('{') && raw.trim() !== 'null') return parsePlatformSpecifier(raw.trim());
+  let p: unknown;
+  try {
+    p = JSON.parse(raw);
+  } catch (err) {
+    throw new InvalidArgumentError(`failed to parse platform: ${errorMessage(err)}`);
+  }
+  const o = (p ?? {}) as Record<string, unknown>;
+  const str = (k: string): string => {
+    const v = o[k] ?? '';
+    if (typeof v !== 'string') throw new InvalidArgumentError(`failed to parse platform: ${k} must be a string`);
+    return v;
+  };
+  const os = str('os');
+  const architecture = str('architecture');
+  const variant = str('variant');
+  const optional = variant !== '' || str('os.version') !== '' || (Array.isArray(o['os.features']) && o['os.features'].length > 0);
+  if (os === '' && architecture === '' && optional) throw new InvalidArgumentError('optional platform fields provided, but OS and Architecture are missing');
+  if (os === '' || architecture === '') throw new InvalidArgumentError('both OS and Architecture must be provided');
+  return normalizePlatform({ os, architecture, ...(variant ? { variant } : {}) });
 }
 
 const MAX_BODY = 16 * 1024 * 1024;

@@ -131,9 +131,10 @@ export function startStream(res: ServerResponse, contentType = 'application/json
   res.flushHeaders();
 }
 
-/** Writes one value of a JSON stream, honouring backpressure. */
+/** Writes one value of a JSON stream, honouring backpressure; nothing once the response is destroyed. */
 export async function writeJsonLine(res: ServerResponse, value: unknown): Promise<void> {
-  if (!res.write(JSON.stringify(value) + '\n')) {
+  if (res.destroyed) return; // a write would fail without 'close' coming again: waiting for it would hang
+  if (!res.write(JSON.stringify(value) + '\n') && !res.destroyed) {
     await new Promise<void>((resolve) => {
       const done = (): void => { res.off('drain', done); res.off('close', done); resolve(); };
       res.once('drain', done);

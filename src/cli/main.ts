@@ -130,9 +130,17 @@ export const GLOBAL_FLAGS: FlagDef[] = [
   { name: 'version', short: 'v', kind: 'bool', usage: 'Print version information and quit' },
 ];
 
+/**
+ * Commands src/cmd/berth.ts runs before this CLI, without a daemon (`berth registry serve|gc`, src/registry):
+ * listed in the root help only, their own help is theirs.
+ */
+export const EXTERNAL_COMMANDS: ReadonlyArray<{ name: string; short: string; group: 'management' }> = [
+  { name: 'registry', short: "Run berth's own image registry (serve, gc)", group: 'management' },
+];
+
 function rootHelp(): string {
-  const subs = ROOT.subcommands!;
-  const line = (s: CommandSpec) => `  ${s.name.padEnd(11)} ${s.short}\n`;
+  const subs: Array<Pick<CommandSpec, 'name' | 'short' | 'group'>> = [...ROOT.subcommands!, ...EXTERNAL_COMMANDS];
+  const line = (s: Pick<CommandSpec, 'name' | 'short'>) => `  ${s.name.padEnd(11)} ${s.short}\n`;
   const common = subs.filter((s) => s.group === 'common');
   const mgmt = subs.filter((s) => s.group === 'management').sort((a, b) => (a.name < b.name ? -1 : 1));
   const other = subs.filter((s) => !s.group).sort((a, b) => (a.name < b.name ? -1 : 1));
@@ -188,6 +196,10 @@ export async function main(argv: readonly string[], io: MainIo): Promise<number>
     while (spec.subcommands && rest.length) {
       const name = rest[0]!;
       const next = spec.subcommands.find((s) => s.name === name || s.aliases?.includes(name));
+      if (!next && spec === ROOT && EXTERNAL_COMMANDS.some((e) => e.name === name)) {
+        // reached only with global options in front (`berth -H x registry`): they do not apply to it
+        throw new StatusError(1, `berth: global options do not apply to 'berth ${name}': run 'berth ${name} ...' alone\n\nRun 'berth ${name} --help' for more information`);
+      }
       if (!next) {
         if (name.startsWith('-') && spec !== ROOT) break;
         const usage = spec === ROOT ? '' : `\n\nUsage:  ${path}`;

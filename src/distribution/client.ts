@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import type { Readable } from 'node:stream';
 import {
-  BerthError, InvalidArgumentError, NotFoundError, UnauthorizedError, UnavailableError, errorMessage,
+  BerthError, CancelledError, InvalidArgumentError, NotFoundError, UnauthorizedError, UnavailableError, errorMessage,
 } from '../base/index.js';
 import { digestOf, isDigest, type Digest } from '../oci/index.js';
 import { basicHeader, hasCredentials, parseChallenges, type RegistryAuth } from './auth.js';
@@ -42,17 +42,21 @@ function cas(): string[] {
 
 interface Resp { res: IncomingMessage; url: URL }
 
-/** One HTTP request; follows up to 5 redirects (credentials dropped when the host changes). */
-async function send(method: string, url: URL, headers: OutgoingHttpHeaders, body?: Buffer | Readable, redirects = 5): Promise<Resp> {
+/**
+ * One HTTP request; follows up to 5 redirects (credentials dropped when the host changes). Aborting `signal`
+ * destroys the request and its response (a body being read fails).
+ */
+async function send(method: string, url: URL, headers: OutgoingHttpHeaders, body?: Buffer | Readable, redirects = 5, signal?: AbortSignal): Promise<Resp> {
   const mod = url.protocol === 'https:' ? https : http;
   const res = await new Promise<IncomingMessage>((resolve, reject) => {
-    const req = mod.request(url, { method, headers, ...(url.protocol === 'https:' ? { ca: cas() } : {}) }, resolve);
+    const req = mod.request(url, { method, headers, ...(signal ? { signal } : {}), ...(url.protocol === 'https:' ? { ca: cas() } : {}) }, resolve);
     req.on('error', reject);
     req.setTimeout(60_000, () => req.destroy(new UnavailableError(`${method} ${url.href}: timed out`)));
     if (body === undefined) req.end();
     else if (Buffer.isBuffer(body)) req.end(body);
     else body.pipe(req);
   }).catch((err: unknown) => {
+    if (signal?.aborted) throw signal.reason instanceof BerthError ? signal.reason : new CancelledError('context canceled', { cause: err });
     if (err instanceof BerthError) throw err;
     throw new UnavailableError(`${method} "${url.href}": ${errorMessage(err)}`, { cause: err });
   });
@@ -62,7 +66,7 @@ async function send(method: string, url: URL, headers: OutgoingHttpHeaders, body
     const next = new URL(res.headers.location, url);
     const h = { ...headers };
     if (next.host !== url.host) delete h['authorization'];
-    return send(method, next, h, undefined, redirects - 1);
+    return send(method, next, h, undefined, redirects - 1, signal);
   }
   return { res, url };
 }
@@ -91,14 +95,15 @@ async function registryError(res: IncomingMessage): Promise<string> {
 
 /**
  * A client of the OCI distribution API for one repository: endpoint choice (mirrors, http for insecure
- * registries), token (Bearer) and basic auth driven by the registry's WWW-Authenticate challenges.
+ * registries), token (Bearer) and basic auth driven by the registry's WWW-Authenticate challenges. Every request
+ * of the session is bound to `signal`: aborting it ends the requests in flight (a pull whose client left).
  */
 export class RepositorySession {
   private endpoint: Endpoint;
   private authorization: string | undefined;
 
   constructor(private readonly client: RegistryClient, readonly repo: RepoName, private readonly auth: RegistryAuth,
-    private readonly endpoints: Endpoint[], private readonly actions: string) {
+    private readonly endpoints: Endpoint[], private readonly actions: string, private readonly signal?: AbortSignal) {
     this.endpoint = endpoints[0]!;
   }
 
@@ -113,7 +118,7 @@ export class RepositorySession {
   /** A request with auth: on 401, answers the challenge once and retries. */
   async request(method: string, url: URL, headers: OutgoingHttpHeaders = {}, body?: () => Buffer | Readable): Promise<Resp> {
     const h = (): OutgoingHttpHeaders => ({ 'user-agent': this.client.userAgent, ...headers, ...(this.authorization ? { authorization: this.authorization } : {}) });
-    let r = await send(method, url, h(), body?.());
+    let r = await send(method, url, h(), body?.(), 5, this.signal);
     if (r.res.statusCode !== 401) return r;
     const challenges = parseChallenges(r.res.headers['www-authenticate']);
     r.res.resume();
@@ -122,7 +127,7 @@ export class RepositorySession {
     if (bearer && bearer.params['realm']) {
       const scope = bearer.params['scope'] ?? `repository:${this.repo.path}:${this.actions}`;
       try {
-        this.authorization = `Bearer ${await this.client.fetchToken(bearer.params, scope, this.auth)}`;
+        this.authorization = `Bearer ${await this.client.fetchToken(bearer.params, scope, this.auth, this.signal)}`;
       } catch (err) {
         if (err instanceof UnauthorizedError) throw this.denied(err.message);
         throw err;
@@ -132,7 +137,7 @@ export class RepositorySession {
     } else {
       throw this.denied('no basic auth credentials');
     }
-    r = await send(method, url, h(), body?.());
+    r = await send(method, url, h(), body?.(), 5, this.signal);
     if (r.res.statusCode === 401 || r.res.statusCode === 403) {
       const msg = await registryError(r.res);
       throw this.denied(msg);
@@ -153,7 +158,7 @@ export class RepositorySession {
       try {
         return await fn();
       } catch (err) {
-        if (!this.endpoint.mirror || i + 1 >= this.endpoints.length) throw err;
+        if (!this.endpoint.mirror || i + 1 >= this.endpoints.length || this.signal?.aborted) throw err;
         this.authorization = undefined;
       }
     }
@@ -278,13 +283,13 @@ export class RegistryClient {
     return endpointsFor(domain, { insecure: this.opts.insecureRegistries ?? [], mirrors: this.opts.registryMirrors ?? [] });
   }
 
-  /** A session on `repo` for `actions` (`pull` or `pull,push`). */
-  session(repo: RepoName, auth: RegistryAuth = {}, actions = 'pull'): RepositorySession {
-    return new RepositorySession(this, repo, auth, this.endpoints(repo.domain), actions);
+  /** A session on `repo` for `actions` (`pull` or `pull,push`); its requests end when `signal` aborts. */
+  session(repo: RepoName, auth: RegistryAuth = {}, actions = 'pull', signal?: AbortSignal): RepositorySession {
+    return new RepositorySession(this, repo, auth, this.endpoints(repo.domain), actions, signal);
   }
 
   /** Asks the token server for a token (anonymous, or with basic credentials / a refresh token). */
-  async fetchToken(params: Record<string, string>, scope: string | undefined, auth: RegistryAuth): Promise<string> {
+  async fetchToken(params: Record<string, string>, scope: string | undefined, auth: RegistryAuth, signal?: AbortSignal): Promise<string> {
     if (auth.registrytoken) return auth.registrytoken;
     const url = new URL(params['realm']!);
     if (params['service']) url.searchParams.set('service', params['service']);
@@ -296,14 +301,14 @@ export class RegistryClient {
       // OAuth2 refresh-token grant.
       const form = new URLSearchParams({ grant_type: 'refresh_token', refresh_token: auth.identitytoken, service: params['service'] ?? '', client_id: 'berth', ...(scope ? { scope } : {}) });
       const body = Buffer.from(form.toString());
-      const { res } = await send('POST', new URL(params['realm']!), { ...headers, 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(body.length) }, body);
+      const { res } = await send('POST', new URL(params['realm']!), { ...headers, 'content-type': 'application/x-www-form-urlencoded', 'content-length': String(body.length) }, body, 5, signal);
       if (res.statusCode !== 200) throw new UnauthorizedError(`unauthorized: ${await registryError(res)}`);
       const j = JSON.parse((await readBody(res)).toString('utf8')) as { access_token?: string; token?: string };
       const t = j.access_token ?? j.token;
       if (!t) throw new UnauthorizedError('unauthorized: the token server returned no token');
       return t;
     }
-    const { res } = await send('GET', url, headers);
+    const { res } = await send('GET', url, headers, undefined, 5, signal);
     if (res.statusCode === 401 || res.statusCode === 403) throw new UnauthorizedError(`unauthorized: ${await registryError(res)}`);
     if (res.statusCode !== 200) throw new UnavailableError(`token server ${url.origin}: ${await registryError(res)}`);
     const j = JSON.parse((await readBody(res)).toString('utf8')) as { access_token?: string; token?: string };

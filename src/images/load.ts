@@ -2,14 +2,17 @@ import { createReadStream } from 'node:fs';
 import { mkdir, mkdtemp, readFile, realpath, rm, stat } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
-import { InvalidArgumentError, errnoCode } from '../base/index.js';
 import {
-  Digester, childChainId, digestOf, familiarString, isDigest, parseNormalizedNamed, withDefaultTag,
+  InvalidArgumentError, NotFoundError, errnoCode, formatPlatform, hostArchitecture, platformMatches, type PlatformSpec,
+} from '../base/index.js';
+import {
+  Digester, childChainId, digestOf, familiarString, isDigest, parseNormalizedNamed, shortId, withDefaultTag,
   type Digest, type ImageConfig, type Reference,
 } from '../oci/index.js';
 import { decompressStream, tarExtract } from '../archive/index.js';
 import type { ImageService } from './service.js';
 import { LOAD_TMP_DIR } from './load-tmp.js';
+import { progressBar, type Progress } from './pull.js';
 
 /**
  * `docker load`: accepts what `docker save` (old and 25+), `podman save` (docker-archive and oci-archive) and
@@ -30,11 +33,6 @@ interface LoadItem {
   layers: Array<{ path: string; digest?: Digest }>;
   configDigest?: Digest;
   tags: Reference[];
-}
-
-function goArch(): string {
-  const map: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x' };
-  return map[process.arch] ?? process.arch;
 }
 
 /** Resolves `rel` inside `dir` (following symlinks) and refuses anything that leaves it. */
@@ -113,7 +111,7 @@ interface OciDescriptor {
   mediaType?: string;
   digest?: string;
   annotations?: Record<string, string>;
-  platform?: { os?: string; architecture?: string };
+  platform?: { os?: string; architecture?: string; variant?: string };
 }
 
 function blobPath(dir: string, d: unknown): Promise<string> {
@@ -136,8 +134,9 @@ function ociName(a: Record<string, string> | undefined): Reference | undefined {
   return undefined;
 }
 
-/** OCI image layout: index.json. */
-async function ociItems(dir: string): Promise<LoadItem[]> {
+/** OCI image layout: index.json; an index gives its image for `want` (the host's platform when not given). */
+async function ociItems(dir: string, want: PlatformSpec | undefined): Promise<LoadItem[]> {
+  const target = want ?? { os: 'linux', architecture: hostArchitecture() };
   const index = parseJson<{ manifests?: OciDescriptor[] }>(await readSmall(join(dir, 'index.json'), 'index.json'), 'index.json');
   const items: LoadItem[] = [];
   const visit = async (desc: OciDescriptor, name: Reference | undefined, depth: number): Promise<void> => {
@@ -145,8 +144,10 @@ async function ociItems(dir: string): Promise<LoadItem[]> {
     const doc = await readBlobJson<{ mediaType?: string; manifests?: OciDescriptor[]; config?: OciDescriptor; layers?: OciDescriptor[] }>(dir, desc.digest);
     const mt = desc.mediaType ?? doc.mediaType;
     if (mt === OCI_INDEX || mt === DOCKER_LIST || Array.isArray(doc.manifests)) {
-      const pick = (doc.manifests ?? []).find((m) => !m.platform || (m.platform.os === 'linux' && m.platform.architecture === goArch()));
-      if (!pick) throw new InvalidArgumentError(`invalid archive: no image for linux/${goArch()} in ${String(desc.digest)}`);
+      const ms = doc.manifests ?? [];
+      const pick = ms.find((m) => m.platform && platformMatches(target, m.platform)) ?? ms.find((m) => !m.platform);
+      if (!pick && want) return; // none for the platform asked for: reported when no image at all is left
+      if (!pick) throw new InvalidArgumentError(`invalid archive: no image for ${formatPlatform(target)} in ${String(desc.digest)}`);
       await visit(pick, name, depth + 1);
       return;
     }
@@ -184,8 +185,32 @@ function verified(path: string, expected: Digest | undefined): Readable {
   return src.pipe(tap);
 }
 
+/**
+ * moby's progress reader: "Loading layer" messages for a layer's bytes (`total` of them) as they are read, one
+ * per min(512 kB, 1 %) at most every 100 ms, and the last one.
+ */
+function loadingProgress(src: Readable, total: number, id: string, progress: Progress): Readable {
+  const every = Math.min(512 << 10, Math.floor(total / 100));
+  let n = 0;
+  let last = 0;
+  let lastAt = -Infinity;
+  const tap = new Transform({
+    transform(chunk: Buffer, _e: BufferEncoding, cb: TransformCallback) {
+      n += chunk.length;
+      if ((n - last > every && Date.now() - lastAt >= 100) || n === total) {
+        last = n;
+        lastAt = Date.now();
+        progress({ status: 'Loading layer', progressDetail: { current: n, total }, progress: progressBar(n, total), id });
+      }
+      cb(null, chunk);
+    },
+  });
+  src.on('error', (err) => tap.destroy(err));
+  return src.pipe(tap);
+}
+
 /** Registers one image; returns the output lines (docker's wording). */
-async function loadItem(svc: ImageService, item: LoadItem): Promise<string[]> {
+async function loadItem(svc: ImageService, item: LoadItem, progress: Progress | undefined): Promise<string[]> {
   const configBytes = await readSmall(item.configPath, 'image config');
   const id = digestOf(configBytes);
   if (item.configDigest && item.configDigest !== id) throw new InvalidArgumentError(`invalid archive: config blob does not match its digest ${item.configDigest}`);
@@ -203,15 +228,22 @@ async function loadItem(svc: ImageService, item: LoadItem): Promise<string[]> {
       for (const [i, layer] of item.layers.entries()) {
         const diffId = diffIds[i]!;
         const chain = childChainId(parent, diffId);
+        // as moby: progress for the layers not held yet, over the bytes read for them
+        const present = await svc.layers.exists(chain);
+        const shown = (src: Readable, size: number): Readable => (progress && !present ? loadingProgress(src, size, shortId(diffId), progress) : src);
+        let fromArchive = false;
         if (!(await svc.content.has(diffId))) {
-          const { stream } = await decompressStream(verified(layer.path, layer.digest));
+          fromArchive = true;
+          const { stream } = await decompressStream(shown(verified(layer.path, layer.digest), (await stat(layer.path)).size));
           const w = await svc.content.write(stream);
           newBlobs.push(w.digest);
           if (w.digest !== diffId) throw new InvalidArgumentError(`invalid archive: layer ${i + 1} has diff ID ${w.digest}, the image config says ${diffId}`);
         }
-        if (!(await svc.layers.exists(chain))) {
+        if (!present) {
           newChains.push(chain);
-          const info = await svc.layers.apply(createReadStream(svc.content.path(diffId)), parent);
+          const blob = createReadStream(svc.content.path(diffId));
+          const src = fromArchive ? blob : shown(blob, (await svc.content.info(diffId)).size);
+          const info = await svc.layers.apply(src, parent);
           if (info.chainId !== chain) throw new Error(`layer ${diffId} unpacked to an unexpected chain ID ${info.chainId}`);
         }
         parent = chain;
@@ -236,11 +268,29 @@ async function loadItem(svc: ImageService, item: LoadItem): Promise<string[]> {
   });
 }
 
+/** The images of `items` whose config is of `want` (moby skips the others); none at all is an error. */
+async function ofPlatform(items: LoadItem[], want: PlatformSpec): Promise<LoadItem[]> {
+  const out: LoadItem[] = [];
+  for (const item of items) {
+    const config = parseJson<Partial<ImageConfig> | null>(await readSmall(item.configPath, 'image config'), 'image config');
+    if (config && platformMatches(want, { os: config.os ?? '', architecture: config.architecture ?? '', variant: config.variant ?? '' })) out.push(item);
+  }
+  if (out.length === 0) throw new NotFoundError(`no images providing the requested platform(s) found: [${formatPlatform(want)}]`);
+  return out;
+}
+
+export interface LoadOptions {
+  /** `docker load --platform`: only images of this platform; an OCI index gives its image for it. */
+  platform?: PlatformSpec;
+  /** Docker's "Loading layer" progress messages (not quiet). */
+  progress?: Progress;
+}
+
 /**
  * Loads every image of the archive `body`; `onLine` gets docker's output lines as images complete. Images
  * loaded before a failure stay loaded (as docker); the failing one leaves nothing.
  */
-export async function loadImages(svc: ImageService, body: Readable, dataRoot: string, onLine: (line: string) => Promise<void>): Promise<void> {
+export async function loadImages(svc: ImageService, body: Readable, dataRoot: string, onLine: (line: string) => Promise<void>, opts: LoadOptions = {}): Promise<void> {
   const tmpRoot = join(dataRoot, LOAD_TMP_DIR);
   await mkdir(tmpRoot, { recursive: true, mode: 0o700 });
   const dir = await realpath(await mkdtemp(join(tmpRoot, 'load-')));
@@ -248,12 +298,21 @@ export async function loadImages(svc: ImageService, body: Readable, dataRoot: st
     const { stream } = await decompressStream(body);
     await tarExtract(stream, dir, { sameOwner: false });
     let items: LoadItem[];
+    const hasIndex = await exists(join(dir, 'index.json'));
     if (await exists(join(dir, 'manifest.json'))) items = await dockerArchiveItems(dir);
-    else if (await exists(join(dir, 'index.json'))) items = await ociItems(dir);
+    else if (hasIndex) items = await ociItems(dir, opts.platform);
     else throw new InvalidArgumentError('invalid archive: it holds neither manifest.json (docker-archive) nor index.json (OCI layout)');
+    if (opts.platform) {
+      const want = opts.platform;
+      // docker 25+ archives of multi-platform images name one platform in manifest.json, all in index.json
+      items = await ofPlatform(items, want).catch(async (err: unknown) => {
+        if (!hasIndex || !(await exists(join(dir, 'manifest.json')))) throw err;
+        return ofPlatform(await ociItems(dir, want), want);
+      });
+    }
     if (items.length === 0) throw new InvalidArgumentError('invalid archive: no images found');
     for (const item of items) {
-      for (const line of await loadItem(svc, item)) await onLine(line);
+      for (const line of await loadItem(svc, item, opts.progress)) await onLine(line);
     }
   } finally {
     await rm(dir, { recursive: true, force: true });

@@ -21,7 +21,8 @@ export interface RegistrySession {
 }
 
 export interface Registry {
-  session(repo: { domain: string; path: string }, auth?: RegistryCredentials, actions?: string): RegistrySession;
+  /** A session whose requests are all aborted when `signal` is (the client of a pull went away). */
+  session(repo: { domain: string; path: string }, auth?: RegistryCredentials, actions?: string, signal?: AbortSignal): RegistrySession;
   /** Checks credentials against a registry (`docker login`); throws UnauthorizedError when they are wrong. */
   checkLogin(domain: string, auth: RegistryCredentials): Promise<void>;
 }
@@ -126,9 +127,13 @@ export interface PullHost {
 
 export interface PullOneResult { id: Digest; manifestDigest: Digest; isNew: boolean }
 
-/** Pulls one tag or digest of `repo` into the stores. */
-export async function pullOne(host: PullHost, session: RegistrySession, repo: Reference, reference: string, platform: Platform, progress: Progress): Promise<PullOneResult> {
+/**
+ * Pulls one tag or digest of `repo` into the stores. `signal` is the session's (its requests end when it aborts);
+ * it is also checked between steps, and an abort goes through the failure path (what this pull added is dropped).
+ */
+export async function pullOne(host: PullHost, session: RegistrySession, repo: Reference, reference: string, platform: Platform, progress: Progress, signal?: AbortSignal): Promise<PullOneResult> {
   const top = await session.getManifest(reference);
+  signal?.throwIfAborted();
   progress({ status: `Pulling from ${repo.path}`, id: reference });
   let manifestBytes = top.bytes;
   let mediaType = top.mediaType;
@@ -188,6 +193,7 @@ export async function pullOne(host: PullHost, session: RegistrySession, repo: Re
     }
     if (limit.full) progress({ status: 'Waiting', id: sid });
     return limit.run(async () => {
+      signal?.throwIfAborted();
       const { stream, size } = await session.getBlob(desc.digest);
       const total = desc.size ?? size;
       let last = 0;
@@ -237,6 +243,7 @@ export async function pullOne(host: PullHost, session: RegistrySession, repo: Re
       const sid = shortId(layers[i]!.digest);
       const diffId = diffIds[i]!;
       let prepared = await unpacks.get(diffId);
+      signal?.throwIfAborted();
       // A diff ID seen twice in one image (two chains), or one held unpacked only as a blob: unpack from the store.
       if (prepared && used.has(diffId)) prepared = undefined;
       if (prepared) used.add(diffId);
@@ -254,6 +261,7 @@ export async function pullOne(host: PullHost, session: RegistrySession, repo: Re
       if (info.diffId !== diffId) throw new InvalidArgumentError(`layer ${sid}: unpacked content ${info.diffId} does not match diff ID ${diffId}`);
       progress({ status: 'Pull complete', id: sid });
     }
+    signal?.throwIfAborted();
     const { isNew } = await host.register(configBytes, id, []);
     await recordSources(host, repo, layers, diffIds);
     return { id, manifestDigest: top.digest, isNew };

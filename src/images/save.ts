@@ -1,6 +1,6 @@
 import { open, type FileHandle } from 'node:fs/promises';
 import { Readable } from 'node:stream';
-import { InvalidArgumentError } from '../base/index.js';
+import { InvalidArgumentError, NotFoundError, formatPlatform, platformMatches, type PlatformSpec } from '../base/index.js';
 import {
   MediaTypes, canonicalString, digestHex, digestOf, familiarName, familiarString, parseNormalizedNamed,
   withDefaultTag, type Descriptor, type Digest, type Reference,
@@ -62,8 +62,12 @@ export function selectImages(svc: ImageService, names: readonly string[]): Selec
 
 interface BlobEntry { digest: Digest; size: number; fh?: FileHandle; data?: Buffer }
 
-/** Builds the archive stream for the images `names` (errors about names are thrown before anything is sent). */
-export async function saveImages(svc: ImageService, names: readonly string[]): Promise<Readable> {
+/**
+ * Builds the archive stream for the images `names` (errors about names are thrown before anything is sent). With
+ * `platform` (`docker save --platform`), every image must be of that platform: berth holds one platform per image,
+ * so another one is an error (moby's graphdriver store wording), the same one saves as without it.
+ */
+export async function saveImages(svc: ImageService, names: readonly string[], opts: { platform?: PlatformSpec } = {}): Promise<Readable> {
   const blobs = new Map<string, BlobEntry>();
   const manifestJson: object[] = [];
   const indexManifests: Descriptor[] = [];
@@ -72,6 +76,10 @@ export async function saveImages(svc: ImageService, names: readonly string[]): P
   // files away (the open handles keep them readable).
   await svc.exclusive(async () => {
     const selected = selectImages(svc, names);
+    const want = opts.platform;
+    if (want && selected.some(({ snap }) => !platformMatches(want, snap.config))) {
+      throw new NotFoundError(`no suitable export target found for platform ${formatPlatform(want)}`);
+    }
     try {
       for (const { snap, tags } of selected) {
         const diffIds = snap.config.rootfs.diff_ids;

@@ -1,9 +1,10 @@
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { createReadStream } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import {
-  ConflictError, InvalidArgumentError, KeyedMutex, NotFoundError, UnavailableError, errorMessage, log,
+  CancelledError, ConflictError, InvalidArgumentError, KeyedMutex, NotFoundError, UnavailableError, errorMessage, log,
   readJsonIfExists, writeJsonAtomic,
 } from '../base/index.js';
 import {
@@ -20,7 +21,8 @@ import { ReferenceStore } from './refstore.js';
 import { cleanLoadTemp } from './load-tmp.js';
 import { DistributionMetadata } from './dist-meta.js';
 import { pushOne } from './push.js';
-import { pullOne, type PullHost, type Progress, type Registry, type RegistryCredentials } from './pull.js';
+import { pullOne, type Platform, type PullHost, type Progress, type Registry, type RegistryCredentials } from './pull.js';
+import { PullJobs } from './pull-jobs.js';
 import { globToRegExp, parseBoolFilter, parseTimestampFilter } from './filters.js';
 
 export interface ImageServiceOptions {
@@ -53,6 +55,8 @@ export interface PullOptions {
   platform?: string;
   auth?: RegistryCredentials;
   progress?: Progress;
+  /** Aborted when the client goes away. */
+  signal?: AbortSignal;
 }
 
 export interface ResolvedImage {
@@ -175,6 +179,10 @@ export class ImageService {
   private readonly images = new Map<string, ImageRecord>(); // key: hex
   private readonly mutex = new KeyedMutex();
   private readonly distMeta: DistributionMetadata;
+  private readonly pullJobs = new PullJobs();
+  private pullsRunning = 0;
+  private readonly pullGarbage: Array<{ blobs: Digest[]; chains: Digest[] }> = [];
+  private pullSweep: Promise<void> = Promise.resolve();
 
   constructor(private readonly opts: ImageServiceOptions) {
     this.content = new LocalContentStore(join(opts.root, 'content'));
@@ -596,53 +604,75 @@ export class ImageService {
 
   /**
    * `docker pull` (POST /images/create?fromImage=&tag=): one tag or digest, or every tag of a bare name with an
-   * empty `tag`. Progress goes to `o.progress` as Docker's JSON messages.
+   * empty `tag`. Progress goes to `o.progress` as Docker's JSON messages. Identical concurrent pulls share one job
+   * (pull-jobs.ts); when `o.signal` aborts (the client went away) this call ends, and the pull itself stops, its
+   * registry requests aborted and what it added dropped, once no other client waits for it.
    */
   async pull(o: PullOptions): Promise<void> {
     const registry = this.opts.registry;
     if (!registry) throw new UnavailableError('pulling is not configured');
-    const progress: Progress = o.progress ?? (() => undefined);
     let ref = parseNormalizedNamed(o.image);
     if (o.tag) {
       ref = isDigest(o.tag) ? { domain: ref.domain, path: ref.path, digest: o.tag } : { domain: ref.domain, path: ref.path, tag: validateTag(o.tag) };
     }
     const platform = parsePlatform(o.platform || 'linux/amd64');
-    const session = registry.session({ domain: ref.domain, path: ref.path }, o.auth ?? {}, 'pull');
-    const allTags = ref.tag === undefined && ref.digest === undefined;
-    const tags = allTags ? (await session.listTags()).sort() : [];
-    if (allTags && !tags.length) throw new NotFoundError(`no tags found for ${familiarName(ref)}`);
-    const targets: Reference[] = allTags ? tags.map((t) => ({ domain: ref.domain, path: ref.path, tag: t })) : [ref];
-    let anyNew = false;
-    for (const target of targets) {
-      const reference = target.digest ?? target.tag!;
-      const host: PullHost = {
-        content: this.content,
-        layers: this.layers,
-        hasImage: (id) => this.images.has(digestHex(id)),
-        register: (config, id, _refs) => this.registerPulled(config, id),
-        discard: (blobs, chains) => this.discard(blobs, chains),
-        recordSource: (diffId, src) => this.distMeta.add(diffId, src),
-        concurrency: this.opts.maxConcurrentDownloads ?? 4,
-      };
-      const r = await pullOne(host, session, target, reference, platform, progress);
-      // Like moby: "Downloaded newer image" when the reference did not point at this image before (a new image,
-      // or one held under other names only), "Image is up to date" when it did.
-      let updated = r.isNew;
-      await this.locked(async () => {
-        const rec = this.images.get(digestHex(r.id));
-        if (!rec) throw new NotFoundError(`No such image: ${r.id}`);
-        if (this.refs.get(target) !== rec.id) updated = true;
-        if (target.tag !== undefined) await this.addTag(rec, target);
-        await this.refs.set({ domain: target.domain, path: target.path, digest: r.manifestDigest }, rec.id);
-      });
-      anyNew ||= updated;
-      progress({ status: `Digest: ${r.manifestDigest}` });
-      this.emit('pull', familiarString(target), familiarName(target));
-      if (!allTags) {
-        progress({ status: updated ? `Status: Downloaded newer image for ${familiarString(target)}` : `Status: Image is up to date for ${familiarString(target)}` });
+    const auth = o.auth ?? {};
+    const key = JSON.stringify([canonicalName(ref), ref.tag ?? null, ref.digest ?? null, platform, createHash('sha256').update(JSON.stringify(auth)).digest('hex')]);
+    const progress: Progress = o.progress ?? (() => undefined);
+    await this.pullJobs.run(key, (signal, p) => this.pullNow(registry, ref, platform, auth, p, signal), progress, o.signal);
+  }
+
+  private async pullNow(registry: Registry, ref: Reference, platform: Platform, auth: RegistryCredentials, progress: Progress, signal: AbortSignal): Promise<void> {
+    this.pullsRunning++;
+    try {
+      await this.pullSweep; // a sweep of failed pulls' leftovers finishes before this pull looks at the stores
+      const session = registry.session({ domain: ref.domain, path: ref.path }, auth, 'pull', signal);
+      const allTags = ref.tag === undefined && ref.digest === undefined;
+      const tags = allTags ? (await session.listTags()).sort() : [];
+      if (allTags && !tags.length) throw new NotFoundError(`no tags found for ${familiarName(ref)}`);
+      const targets: Reference[] = allTags ? tags.map((t) => ({ domain: ref.domain, path: ref.path, tag: t })) : [ref];
+      let anyNew = false;
+      for (const target of targets) {
+        const reference = target.digest ?? target.tag!;
+        const host: PullHost = {
+          content: this.content,
+          layers: this.layers,
+          hasImage: (id) => this.images.has(digestHex(id)),
+          register: (config, id, _refs) => this.registerPulled(config, id),
+          discard: async (blobs, chains) => { this.pullGarbage.push({ blobs, chains }); },
+          recordSource: (diffId, src) => this.distMeta.add(diffId, src),
+          concurrency: this.opts.maxConcurrentDownloads ?? 4,
+        };
+        const r = await pullOne(host, session, target, reference, platform, progress, signal);
+        // Like moby: "Downloaded newer image" when the reference did not point at this image before (a new image,
+        // or one held under other names only), "Image is up to date" when it did.
+        let updated = r.isNew;
+        await this.locked(async () => {
+          const rec = this.images.get(digestHex(r.id));
+          if (!rec) throw new NotFoundError(`No such image: ${r.id}`);
+          if (this.refs.get(target) !== rec.id) updated = true;
+          if (target.tag !== undefined) await this.addTag(rec, target);
+          await this.refs.set({ domain: target.domain, path: target.path, digest: r.manifestDigest }, rec.id);
+        });
+        anyNew ||= updated;
+        progress({ status: `Digest: ${r.manifestDigest}` });
+        this.emit('pull', familiarString(target), familiarName(target));
+        if (!allTags) {
+          progress({ status: updated ? `Status: Downloaded newer image for ${familiarString(target)}` : `Status: Image is up to date for ${familiarString(target)}` });
+        }
+      }
+      if (allTags) progress({ status: anyNew ? `Status: Downloaded newer image for ${familiarName(ref)}` : `Status: Image is up to date for ${familiarName(ref)}` });
+    } catch (err) {
+      if (signal.aborted) throw new CancelledError('context canceled', { cause: err });
+      throw err;
+    } finally {
+      // What failed pulls added and no image uses goes once no pull runs: another pull may have found a blob or
+      // layer of a failed one present meanwhile and be about to use it.
+      if (--this.pullsRunning === 0 && this.pullGarbage.length) {
+        this.pullSweep = this.sweepPullGarbage().catch((err: unknown) => log.warn('removing what failed pulls left failed', { error: errorMessage(err) }));
+        await this.pullSweep;
       }
     }
-    if (allTags) progress({ status: anyNew ? `Status: Downloaded newer image for ${familiarName(ref)}` : `Status: Image is up to date for ${familiarName(ref)}` });
   }
 
   /**
@@ -698,13 +728,14 @@ export class ImageService {
     });
   }
 
-  /** Drops what a failed pull left: blobs and layers that no image refers to. */
-  private async discard(blobs: Digest[], chains: Digest[]): Promise<void> {
+  /** Drops what failed pulls left (while no pull runs): blobs and layers that no image refers to. */
+  private async sweepPullGarbage(): Promise<void> {
     await this.locked(async () => {
+      const garbage = this.pullGarbage.splice(0);
       const used = new Set<string>();
       for (const img of this.images.values()) for (const c of img.chainIds) used.add(c);
-      for (const c of [...chains].reverse()) if (!used.has(c)) await this.layers.remove(c);
-      for (const b of blobs) if (!this.isBlobReferenced(b)) await this.content.delete(b);
+      for (const { chains } of garbage) for (const c of [...chains].reverse()) if (!used.has(c)) await this.layers.remove(c);
+      for (const { blobs } of garbage) for (const b of blobs) if (!this.isBlobReferenced(b)) await this.content.delete(b);
     });
   }
 

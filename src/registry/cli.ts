@@ -63,7 +63,8 @@ function usageError(io: RegistryIo, path: string, msg: string): number {
 export async function registryMain(argv: string[], io: RegistryIo): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
-    io.stdout.write(GROUP_HELP);
+    // as docker's command groups: the help asked for on stdout, the one shown for a missing command on stderr
+    (sub === undefined ? io.stderr : io.stdout).write(GROUP_HELP);
     return 0;
   }
   if (sub === 'serve') return serve(rest, io);

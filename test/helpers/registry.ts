@@ -105,6 +105,9 @@ export class CountingProxy {
   mounts = 0;
   /** Bytes per 100 ms for blob bodies; 0 = unthrottled. */
   throttle = 0;
+  /** Blob body bytes sent to clients, and blob downloads the client closed before their end. */
+  blobBytes = 0;
+  blobAborts = 0;
   private readonly server: http.Server;
   port = 0;
   /** Token auth in front of the registry: `/token` hands out tokens (to `user` only, when set). */
@@ -145,22 +148,29 @@ export class CountingProxy {
       const [host, port] = this.target.split(':');
       const up = http.request({ host, port: Number(port), method: req.method, path: req.url, headers: req.headers }, (ur) => {
         res.writeHead(ur.statusCode ?? 502, ur.headers);
-        if (m && this.throttle > 0) void this.slowPipe(ur, res);
-        else ur.pipe(res);
+        if (m && req.method === 'GET') {
+          res.on('close', () => { if (!res.writableFinished) this.blobAborts++; });
+          if (this.throttle > 0) { void this.slowPipe(ur, res); return; }
+          ur.on('data', (c: Buffer) => { this.blobBytes += c.length; });
+        }
+        ur.pipe(res);
       });
       up.on('error', () => res.destroy());
       req.pipe(up);
     });
   }
   private async slowPipe(src: http.IncomingMessage, dst: http.ServerResponse): Promise<void> {
+    const rate = this.throttle; // fixed per download: the test may change it meanwhile
     dst.on('close', () => src.destroy());
     try {
       for await (const c of src) {
         let chunk = c as Buffer;
         while (chunk.length) {
           if (dst.destroyed) return;
-          dst.write(chunk.subarray(0, this.throttle));
-          chunk = chunk.subarray(this.throttle);
+          const part = chunk.subarray(0, rate);
+          this.blobBytes += part.length;
+          dst.write(part);
+          chunk = chunk.subarray(rate);
           await sleep(100);
         }
       }

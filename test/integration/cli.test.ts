@@ -124,6 +124,19 @@ void test('--help for every command: exit 0, docker\'s Usage, description and Al
   assert.equal(root.b.code, 0);
   assert.match(root.b.stderr, /^Usage: {2}berth \[OPTIONS\] COMMAND\n/);
   assert.match(root.k.stderr, /^Usage: {2}docker \[OPTIONS\] COMMAND\n/);
+  // `berth registry` (run before the CLI, no daemon) is listed with the management commands and has its own help
+  const help = await d.berth(['--help']);
+  assert.match(help.stdout, /\nManagement Commands:\n(?: {2}\w+ +.*\n)* {2}registry {4}Run berth's own image registry \(serve, gc\)\n/);
+  assert.equal(root.b.stderr, help.stdout);
+  const reg = await run(BERTH, ['registry', '--help']);
+  assert.match(reg.stdout, /^Usage: {2}berth registry COMMAND\n[^]*\n {2}gc {10}.*\n {2}serve {7}/);
+  const regAlone = await run(BERTH, ['registry']);
+  assert.equal(regAlone.code, 0);
+  assert.equal(regAlone.stdout, '');
+  assert.equal(regAlone.stderr, reg.stdout);
+  const regFlags = await d.berth(['registry', 'serve']);
+  assert.equal(regFlags.code, 1);
+  assert.match(regFlags.stderr, /global options do not apply to 'berth registry'/);
   const full = await same(['ps', '--help'], { code: 0 });
   assert.match(full.stdout, /^Usage:  berth ps \[OPTIONS\]\n\nList containers\n\nAliases:\n {2}berth container ls, berth container list, berth container ps, berth ps\n\nOptions:\n/);
 });

@@ -2,6 +2,7 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
+import { request, type ClientRequest } from 'node:http';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -12,6 +13,38 @@ import { CountingProxy, OciLayout, TestRegistry, makeTar, runBuf, sha256, skopeo
 
 async function blobFiles(d: TestDaemon): Promise<string[]> {
   return (await readdir(join(d.dataRoot, 'content', 'blobs', 'sha256'))).sort();
+}
+
+async function overlayDirs(d: TestDaemon): Promise<string[]> {
+  return (await readdir(join(d.dataRoot, 'overlay'))).sort();
+}
+
+interface JsonMessage { status?: string; id?: string; error?: string; progressDetail?: { current?: number; total?: number } }
+interface RawPull { lines: JsonMessage[]; done: Promise<void>; destroy(): void }
+
+/** POST /images/create on berthd's socket, as a client that can go away: collects the JSON messages. */
+function rawPull(d: TestDaemon, image: string): RawPull {
+  const lines: JsonMessage[] = [];
+  let req: ClientRequest | undefined;
+  const done = new Promise<void>((resolve, reject) => {
+    req = request({ socketPath: d.socket, method: 'POST', path: `/v1.45/images/create?fromImage=${encodeURIComponent(image)}` }, (res) => {
+      let buf = '';
+      res.setEncoding('utf8');
+      res.on('data', (s: string) => {
+        buf += s;
+        for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+          lines.push(JSON.parse(buf.slice(0, nl)) as JsonMessage);
+          buf = buf.slice(nl + 1);
+        }
+      });
+      res.on('end', () => resolve());
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  done.catch(() => undefined); // a destroyed client's request fails; only the waited-for ones matter
+  return { lines, done, destroy: () => req?.destroy() };
 }
 
 /** Every blob's bytes hash to its name and no ingest is left. */
@@ -205,6 +238,67 @@ void describe('pull from docker-registry', { skip: !isRoot }, () => {
     const r = await d.berth(['pull', `${R}/test/slow`]);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /Status: Downloaded newer image/);
+    await storeIsClean(d);
+    assert.equal((await d.berth(['rmi', `${R}/test/slow`])).code, 0);
+  });
+
+  void test('a client that goes away mid-pull cancels it: blob download aborted, nothing left, a repeat pull works', async () => {
+    const layer = imgs['slow']!.layerDigests[0]!;
+    const blobsBefore = await blobFiles(d);
+    const layersBefore = await overlayDirs(d);
+    const aborts = proxy.blobAborts;
+    proxy.throttle = 64 << 10;
+    proxy.blobGets = [];
+    const c = rawPull(d, `${R}/test/slow:latest`);
+    try {
+      await waitFor(() => c.lines.some((l) => l.status === 'Downloading' && (l.progressDetail?.current ?? 0) > 0), 'download progress');
+      c.destroy();
+      await waitFor(() => proxy.blobAborts > aborts, 'the registry download aborted');
+      const sent = proxy.blobBytes;
+      await sleep(1000);
+      assert.equal(proxy.blobBytes, sent, 'no blob bytes flow after the abort');
+      assert.equal(proxy.blobGets.filter((g) => g === layer).length, 1, 'the layer was not fetched again');
+    } finally {
+      proxy.throttle = 0;
+    }
+    assert.ok(await d.ping(), 'the daemon is healthy');
+    await waitFor(async () => (await readdir(join(d.dataRoot, 'content', 'ingest'))).length === 0 && String(await blobFiles(d)) === String(blobsBefore), 'the partial download removed');
+    assert.deepEqual(await blobFiles(d), blobsBefore);
+    assert.deepEqual(await overlayDirs(d), layersBefore, 'no layer and no overlay/.tmp-* left');
+    const images = await d.berth(['images', '--format', '{{.Repository}}:{{.Tag}}']);
+    assert.ok(!images.stdout.includes('test/slow'), images.stdout);
+    const r = await d.berth(['pull', `${R}/test/slow`]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stdout, /Status: Downloaded newer image/);
+    await storeIsClean(d);
+    assert.equal((await d.berth(['rmi', `${R}/test/slow`])).code, 0);
+  });
+
+  void test('clients pulling the same image share the pull: one leaving does not stop it for the other', async () => {
+    const layer = imgs['slow']!.layerDigests[0]!;
+    proxy.throttle = 64 << 10;
+    proxy.blobGets = [];
+    const aborts = proxy.blobAborts;
+    const a = rawPull(d, `${R}/test/slow:latest`);
+    let b: RawPull | undefined;
+    try {
+      await waitFor(() => a.lines.some((l) => l.status === 'Downloading' && (l.progressDetail?.current ?? 0) > 0), 'download progress');
+      b = rawPull(d, `${R}/test/slow:latest`);
+      // the late client first gets the latest state of every line
+      await waitFor(() => b!.lines.some((l) => l.status === 'Downloading'), 'the second client sees the download');
+      assert.match(b.lines[0]!.status ?? '', /^Pulling from test\/slow$/);
+      a.destroy();
+      await b.done;
+    } finally {
+      proxy.throttle = 0;
+      a.destroy();
+      b?.destroy();
+    }
+    assert.ok(!b.lines.some((l) => l.error), JSON.stringify(b.lines.filter((l) => l.error)));
+    assert.equal(b.lines.at(-1)!.status, `Status: Downloaded newer image for ${R}/test/slow:latest`);
+    assert.equal(proxy.blobGets.filter((g) => g === layer).length, 1, 'one download for both clients');
+    assert.equal(proxy.blobAborts, aborts, 'the download was not aborted');
+    assert.equal((await d.berth(['image', 'inspect', `${R}/test/slow`])).code, 0);
     await storeIsClean(d);
     assert.equal((await d.berth(['rmi', `${R}/test/slow`])).code, 0);
   });

@@ -1,8 +1,11 @@
 import test, { after, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { createReadStream, existsSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { BERTH, TestDaemon, isRoot, hasDocker, run, sh } from '../helpers/daemon.js';
+import { OciLayout, makeTar } from '../helpers/registry.js';
 
 // save/load (docker-archive + OCI layout, archives from skopeo and a hand-made docker 25+ one), history,
 // image prune and system df, through berth and the real docker CLI against one berthd.
@@ -280,3 +283,143 @@ void test('system df: counts and sizes consistent with images and containers, as
 async function idOfContainer(name: string): Promise<string> {
   return (await ok(['inspect', '--format', '{{.Id}}', name])).trim();
 }
+
+void test('--platform: save and load of a single-platform image; load picks its platform from a multi-platform OCI archive', { skip }, async () => {
+  const enc = encodeURIComponent;
+  await ok(['tag', 'busybox', 'plat/bb:1']);
+  const plain = join(files, 'plat-plain.tar');
+  await ok(['save', '-o', plain, 'plat/bb:1']);
+  // save: the image's own platform saves as without the flag; another one is docker's error and writes nothing
+  const amd = join(files, 'plat-amd64.tar');
+  await ok(['save', '--platform', 'linux/amd64', '-o', amd, 'plat/bb:1']);
+  assert.ok((await readFile(amd)).equals(await readFile(plain)), 'the same archive');
+  const armOut = join(files, 'plat-arm64.tar');
+  const arm = await d.berth(['save', '--platform', 'linux/arm64', '-o', armOut, 'plat/bb:1']);
+  assert.equal(arm.code, 1);
+  assert.equal(arm.stderr, 'Error response from daemon: no suitable export target found for platform linux/arm64\n');
+  assert.ok(!existsSync(armOut));
+  const badSpec = await d.berth(['save', '--platform', 'linux/nosuch', 'plat/bb:1']);
+  assert.equal(badSpec.code, 1);
+  assert.equal(badSpec.stderr, 'invalid platform: "linux/nosuch": unknown operating system or architecture: invalid argument\n');
+  // the API takes API 1.48's JSON platform, with moby's checks
+  const api = await d.api('GET', `/images/get?names=plat/bb:1&platform=${enc(JSON.stringify({ os: 'linux', architecture: 'arm64' }))}`);
+  assert.equal(api.status, 404);
+  assert.match(api.body, /no suitable export target found for platform linux\/arm64/);
+  const noArch = await d.api('GET', `/images/get?names=plat/bb:1&platform=${enc('{"os":"linux"}')}`);
+  assert.equal(noArch.status, 400);
+  assert.match(noArch.body, /both OS and Architecture must be provided/);
+
+  // load: another platform is an error and loads nothing; the image's own loads
+  await ok(['rmi', 'plat/bb:1']);
+  const blobs = await blobCount();
+  const layers = await layerCount();
+  const wrong = await d.berth(['load', '--platform', 'linux/arm64', '-i', plain]);
+  assert.equal(wrong.code, 1);
+  assert.equal(wrong.stderr, 'Error response from daemon: no images providing the requested platform(s) found: [linux/arm64]\n');
+  assert.equal((await d.berth(['image', 'inspect', 'plat/bb:1'])).code, 1);
+  assert.equal((await ok(['load', '--platform', 'linux/amd64', '-i', plain])).trim(), 'Loaded image: plat/bb:1');
+  assert.equal(await idOf('plat/bb:1'), await idOf('busybox'));
+  await ok(['rmi', 'plat/bb:1']);
+
+  // a multi-platform OCI archive (an index of amd64 and arm64 under one name): the host's platform by default,
+  // --platform picks another, a platform it lacks is an error
+  const layout = new OciLayout(join(files, 'multi'));
+  const a = await layout.image([{ tar: await makeTar({ 'arch.txt': 'amd64\n' }), compression: 'gzip' }]);
+  const b = await layout.image([{ tar: await makeTar({ 'arch.txt': 'arm64\n' }), compression: 'gzip' }], { arch: 'arm64' });
+  const idx = await layout.index([a.descriptor, b.descriptor]);
+  layout.tag('multi/arch:v1', { mediaType: 'application/vnd.oci.image.index.v1+json', ...idx });
+  await layout.write();
+  const multi = join(files, 'multi.tar');
+  await shOk(`tar -C ${layout.dir} -cf ${multi} .`);
+  const arch = async (): Promise<string> => (await ok(['image', 'inspect', '--format', '{{.Os}}/{{.Architecture}}', 'multi/arch:v1'])).trim();
+  assert.equal((await ok(['load', '-i', multi])).trim(), 'Loaded image: multi/arch:v1');
+  assert.equal(await idOf('multi/arch:v1'), a.configDigest);
+  assert.equal(await arch(), 'linux/amd64');
+  await ok(['rmi', 'multi/arch:v1']);
+  assert.equal((await ok(['load', '--platform', 'linux/arm64', '-i', multi])).trim(), 'Loaded image: multi/arch:v1');
+  assert.equal(await idOf('multi/arch:v1'), b.configDigest);
+  assert.equal(await arch(), 'linux/arm64');
+  await ok(['rmi', 'multi/arch:v1']);
+  const none = await d.berth(['load', '--platform', 'linux/s390x', '-i', multi]);
+  assert.equal(none.code, 1);
+  assert.equal(none.stderr, 'Error response from daemon: no images providing the requested platform(s) found: [linux/s390x]\n');
+  assert.equal(await blobCount(), blobs);
+  assert.equal(await layerCount(), layers);
+  assert.deepEqual(await readdir(join(d.dataRoot, 'load-tmp')), []);
+});
+
+interface LoadMessage { stream?: string; status?: string; id?: string; progress?: string; progressDetail?: { current?: number; total?: number }; error?: string }
+
+/** POST /images/load with a file as the body; the JSON messages of the answer. */
+function rawLoad(file: string, query: string): Promise<LoadMessage[]> {
+  return new Promise((resolve, reject) => {
+    const req = request({ socketPath: d.socket, method: 'POST', path: `/v1.45/images/load${query}`, headers: { 'content-type': 'application/x-tar' } }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (s: string) => (text += s));
+      res.on('end', () => {
+        try {
+          resolve(text.split('\n').filter(Boolean).map((l) => JSON.parse(l) as LoadMessage));
+        } catch (err) { reject(err as Error); }
+      });
+    });
+    req.on('error', reject);
+    createReadStream(file).pipe(req);
+  });
+}
+
+void test('load progress: "Loading layer" per layer not held yet unless quiet, then the result; docker and berth CLIs show it on a terminal', { skip }, async () => {
+  await ok(['run', '--name', 'big', 'busybox', 'sh', '-c', 'head -c 3000000 /dev/urandom > /big']);
+  await ok(['commit', 'big', 'progress:big']);
+  await ok(['rm', 'big']);
+  const archive = join(files, 'progress.tar');
+  await ok(['save', '-o', archive, 'progress:big']);
+  const [base, top] = JSON.parse(await ok(['image', 'inspect', '--format', '{{json .RootFS.Layers}}', 'progress:big'])) as [string, string];
+  const layerSize = Number((await shOk(`tar -tvf ${archive} blobs/sha256/${top.slice(7)} | awk '{print $3}'`)).trim());
+  assert.ok(layerSize > 3_000_000, String(layerSize));
+  const loaded = 'Loaded image: progress:big\n';
+
+  await ok(['rmi', 'progress:big']);
+  const msgs = await rawLoad(archive, '?quiet=0');
+  assert.equal(msgs.at(-1)!.stream, loaded);
+  const prog = msgs.filter((m) => m.status === 'Loading layer');
+  assert.ok(prog.length >= 1, JSON.stringify(msgs));
+  assert.deepEqual(new Set(prog.map((m) => m.id)), new Set([top.slice(7, 19)]), 'only the layer not held yet (busybox\'s is)');
+  assert.ok(!prog.some((m) => m.id === base.slice(7, 19)));
+  for (const m of prog) {
+    assert.equal(m.progressDetail!.total, layerSize);
+    assert.match(m.progress!, /^\[[=> ]+\] +[\d.]+[kM]?B\/3\.\d+MB$/);
+  }
+  assert.equal(prog.at(-1)!.progressDetail!.current, layerSize);
+  assert.deepEqual(prog.map((m) => m.progressDetail!.current), [...prog.map((m) => m.progressDetail!.current!)].sort((x, y) => x - y));
+  // quiet=1, or no quiet at all (moby's default): the result only
+  await ok(['rmi', 'progress:big']);
+  assert.deepEqual(await rawLoad(archive, '?quiet=1'), [{ stream: loaded }]);
+  await ok(['rmi', 'progress:big']);
+  assert.deepEqual(await rawLoad(archive, ''), [{ stream: loaded }]);
+  // a load of what is held already: no progress
+  assert.deepEqual(await rawLoad(archive, '?quiet=0'), [{ stream: loaded }]);
+
+  // the CLIs: no terminal → quiet, just the result line; a terminal (script(1), 200 columns) → the progress bar,
+  // then the result
+  await ok(['rmi', 'progress:big']);
+  assert.equal(await ok(['load', '-i', archive]), loaded);
+  const term = async (cmd: string): Promise<string> => {
+    const r = await run('script', ['-qec', `stty cols 200 rows 50; ${cmd}`, '/dev/null'], { env: { DOCKER_HOST: d.host, DOCKER_CONFIG: join(d.dir, 'docker-config') } });
+    assert.equal(r.code, 0, `${cmd}: ${r.stdout} ${r.stderr}`);
+    return r.stdout.replace(/\r\n/g, '\n');
+  };
+  await ok(['rmi', 'progress:big']);
+  const bt = await term(`${BERTH} -H ${d.host} load -i ${archive}`);
+  assert.match(bt, new RegExp(`${top.slice(7, 19)}: Loading layer \\[=+>?\\] +3\\.\\d+MB/3\\.\\d+MB`));
+  assert.ok(bt.endsWith(loaded), JSON.stringify(bt));
+  if (!skipDocker) {
+    await ok(['rmi', 'progress:big']);
+    assert.equal(await dok(['load', '-i', archive]), loaded);
+    await ok(['rmi', 'progress:big']);
+    const dt = await term(`docker load -i ${archive}`);
+    assert.match(dt, new RegExp(`${top.slice(7, 19)}: Loading layer \\[=+>?\\] +3\\.\\d+MB/3\\.\\d+MB`));
+    assert.ok(dt.endsWith(loaded), JSON.stringify(dt));
+  }
+  await ok(['rmi', 'progress:big']);
+});

@@ -1,7 +1,7 @@
 import { pipeline } from 'node:stream/promises';
 import type { Router } from '../router.js';
 import type { Engine } from '../../engine/index.js';
-import { boolParam, filtersParam } from '../params.js';
+import { boolParam, filtersParam, platformParam } from '../params.js';
 import { sendJson, startStream, writeJsonLine } from '../server.js';
 import { InvalidArgumentError, errorMessage, log } from '../../base/index.js';
 import { imageDiskUsage, imageHistory, loadImages, pruneImages, saveImages } from '../../images/index.js';
@@ -12,8 +12,9 @@ const DF_TYPES = new Set(['container', 'image', 'volume', 'build-cache']);
 export function imageStoreRoutes(r: Router, engine: Engine): void {
   const images = engine.images;
 
-  const save = async (res: import('node:http').ServerResponse, names: string[]): Promise<void> => {
-    const stream = await saveImages(images, names);
+  const save = async (res: import('node:http').ServerResponse, names: string[], query: URLSearchParams): Promise<void> => {
+    const platform = platformParam(query);
+    const stream = await saveImages(images, names, platform ? { platform } : {});
     res.writeHead(200, { 'Content-Type': 'application/x-tar' });
     try {
       await pipeline(stream, res);
@@ -22,27 +23,35 @@ export function imageStoreRoutes(r: Router, engine: Engine): void {
       res.destroy();
     }
   };
-  r.get('/images/get', async ({ res, query }) => save(res, query.getAll('names').flatMap((n) => n.split(',')).filter((n) => n !== '')));
-  r.get('/images/{name*}/get', async ({ res, params }) => save(res, [params['name']!]));
+  // `platform` (API 1.48, JSON or os/arch[/variant]) is taken although berth speaks 1.45: berth's CLI sends it
+  r.get('/images/get', async ({ res, query }) => save(res, query.getAll('names').flatMap((n) => n.split(',')).filter((n) => n !== ''), query));
+  r.get('/images/{name*}/get', async ({ res, params, query }) => save(res, [params['name']!], query));
 
   r.post('/images/load', async ({ req, res, query }) => {
-    const quiet = boolParam(query, 'quiet');
-    void quiet; // no progress bars are sent either way; the result lines always are (as docker's quiet load)
+    // moby: quiet unless quiet=0 (the docker CLI sends quiet=1 when its output is no terminal); not quiet adds
+    // the "Loading layer" progress of each layer loaded; the result lines are sent either way
+    const quiet = boolParam(query, 'quiet', true);
+    const platform = platformParam(query);
     let started = false;
-    const onLine = async (line: string): Promise<void> => {
+    let chain: Promise<void> = Promise.resolve();
+    const send = (m: object): Promise<void> => {
       if (!started) {
         startStream(res);
         started = true;
       }
-      await writeJsonLine(res, { stream: `${line}\n` });
+      chain = chain.then(() => writeJsonLine(res, m));
+      return chain;
     };
+    const onLine = (line: string): Promise<void> => send({ stream: `${line}\n` });
+    const progress = (m: object): void => { send(m).catch((err: unknown) => log.debug('load progress write failed', { error: errorMessage(err) })); };
     try {
-      await loadImages(images, req, images.dataRoot, onLine);
+      await loadImages(images, req, images.dataRoot, onLine, { ...(platform ? { platform } : {}), ...(quiet ? {} : { progress }) });
     } catch (err) {
       req.resume();
-      if (!started) throw err; // nothing sent yet: a plain HTTP error, as moby
-      await writeJsonLine(res, { errorDetail: { message: errorMessage(err) }, error: errorMessage(err) });
+      if (!started) throw err; // nothing sent yet: a plain HTTP error
+      await send({ errorDetail: { message: errorMessage(err) }, error: errorMessage(err) });
     }
+    await chain.catch(() => undefined);
     if (!started) startStream(res);
     res.end();
   });

@@ -27,10 +27,10 @@ export function imageRoutes(r: Router, engine: Engine): void {
     sendJson(res, 200, list);
   });
 
-  r.post('/images/create', async ({ req, res, query }) => {
+  r.post('/images/create', async ({ req, res, query, signal }) => {
     const fromSrc = query.get('fromSrc');
     if (fromSrc === null) {
-      await pullRoute(images, req, res, query);
+      await pullRoute(images, req, res, query, signal);
       return;
     }
     if (fromSrc !== '-') throw new InvalidArgumentError('importing from a URL is not supported; send the tarball in the request body (fromSrc=-)');

@@ -6,6 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import type { CommandImpl, Ctx } from '../command.js';
 import { formatUsage, write } from '../command.js';
 import { StatusError } from '../errors.js';
+import { errorMessage, parsePlatformSpecifier } from '../../base/index.js';
 import { parseFilters, filtersQuery, validateFilter } from '../filters.js';
 import {
   IMAGE_HEADERS, PS_HEADERS, containerRow, ellipsis, familiarName, renderRows, splitRepoTag, truncateId,
@@ -155,6 +156,18 @@ async function copyToFile(path: string, src: NodeJS.ReadableStream): Promise<voi
   }
 }
 
+/** `--platform os[/arch[/variant]]` as API 1.48's `platform` parameter (a JSON OCI platform), docker's checks. */
+function platformQuery(flag: string): { platform?: string } {
+  if (!flag) return {};
+  let p;
+  try {
+    p = parsePlatformSpecifier(flag);
+  } catch (err) {
+    throw new StatusError(1, `invalid platform: ${errorMessage(err)}`);
+  }
+  return { platform: JSON.stringify({ architecture: p.architecture, os: p.os, ...(p.variant ? { variant: p.variant } : {}) }) };
+}
+
 async function confirm(ctx: Ctx, warning: string): Promise<boolean> {
   await write(ctx.stdout, `${warning} [y/N] `);
   const line = await new Promise<string>((resolve) => {
@@ -184,7 +197,8 @@ export const commands: Record<string, CommandImpl> = {
     async run(ctx, flags, args) {
       const output = flags.string('output');
       if (!output && ctx.stdout.isTTY) throw new StatusError(1, 'cowardly refusing to save to a terminal. Use the -o flag or redirect');
-      const res = await ctx.client().request('GET', '/images/get', { query: { names: args } });
+      const platform = platformQuery(flags.string('platform'));
+      const res = await ctx.client().request('GET', '/images/get', { query: { names: args, ...platform } });
       if (output) await copyToFile(output, res);
       else await pipeline(res, ctx.stdout, { end: false });
       return 0;
@@ -209,9 +223,10 @@ export const commands: Record<string, CommandImpl> = {
         });
         body = f;
       }
+      const platform = platformQuery(flags.string('platform'));
       const quiet = flags.bool('quiet') || !ctx.stdout.isTTY;
       const res = await ctx.client().request('POST', '/images/load', {
-        query: { quiet: quiet ? '1' : '0' }, body: body as never, headers: { 'content-type': 'application/x-tar' },
+        query: { quiet: quiet ? '1' : '0', ...platform }, body: body as never, headers: { 'content-type': 'application/x-tar' },
       });
       if (/application\/json/.test(String(res.headers['content-type'] ?? ''))) await displayJsonMessages(res, ctx.stdout, { tty: !!ctx.stdout.isTTY });
       else await pipeline(res, ctx.stdout, { end: false });
