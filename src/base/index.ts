@@ -7,3 +7,4 @@ export * from './detach-keys.js';
 export * from './tar-names.js';
 export * from './child-stdin.js';
 export * from './go-path.js';
+export * from './semaphore.js';

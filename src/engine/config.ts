@@ -18,6 +18,10 @@ export interface DaemonConfig {
   detachKeys: string | undefined;
   insecureRegistries: string[];
   registryMirrors: string[];
+  /** Layer uploads at once, over all pushes (dockerd's `max-concurrent-uploads`). */
+  maxConcurrentUploads: number;
+  /** Blobs above this size are uploaded in PATCHes of this size; 0 = in one request (berth's `upload-chunk-size`). */
+  uploadChunkSize: number | undefined;
   liveRestore: boolean;
 }
 
@@ -37,6 +41,7 @@ const KNOWN_KEYS = new Set([
   'hosts', 'data-root', 'exec-root', 'pidfile', 'log-level', 'debug', 'default-runtime', 'runtimes', 'log-driver',
   'log-opts', 'detach-keys', 'detachKeys', 'insecure-registries', 'registry-mirrors', 'live-restore', 'storage-driver',
   'features', 'experimental', 'iptables', 'ip-forward', 'bridge', 'bip', 'dns', 'dns-opts', 'dns-search',
+  'max-concurrent-uploads', 'upload-chunk-size',
 ]);
 
 export async function loadConfig(flags: DaemonFlags): Promise<DaemonConfig> {
@@ -69,6 +74,12 @@ export async function loadConfig(flags: DaemonFlags): Promise<DaemonConfig> {
   }
   const defaultRuntime = str('default-runtime') ?? 'runc';
   if (!runtimes[defaultRuntime]) throw new InvalidArgumentError(`default runtime ${defaultRuntime} is not configured`);
+  const int = (k: string, min: number): number | undefined => {
+    const v = file[k];
+    if (v === undefined) return undefined;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new InvalidArgumentError(`invalid ${k} ${JSON.stringify(v)}: an integer of at least ${min} is required`);
+    return v;
+  };
   const logOpts = (file['log-opts'] && typeof file['log-opts'] === 'object' ? file['log-opts'] : {}) as Record<string, string>;
   return {
     hosts: flags.hosts?.length ? flags.hosts : strs('hosts').length ? strs('hosts') : [DEFAULT_SOCKET],
@@ -84,6 +95,8 @@ export async function loadConfig(flags: DaemonFlags): Promise<DaemonConfig> {
     detachKeys: str('detach-keys') ?? str('detachKeys'), // Docker's CLI config spelling accepted too
     insecureRegistries: strs('insecure-registries'),
     registryMirrors: strs('registry-mirrors'),
+    maxConcurrentUploads: int('max-concurrent-uploads', 1) ?? 5,
+    uploadChunkSize: int('upload-chunk-size', 0),
     liveRestore: true,
   };
 }
