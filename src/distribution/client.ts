@@ -114,13 +114,16 @@ export async function readBody(res: IncomingMessage, max = MAX_MANIFEST): Promis
 }
 
 /** `{errors:[{code,message}]}` → `code: message` (or the status line). */
-async function registryError(res: IncomingMessage): Promise<string> {
+async function registryError(res: IncomingMessage, denial = false): Promise<string> {
   let text = '';
   try { text = (await readBody(res, 64 << 10)).toString('utf8'); } catch { /* ignore */ }
   try {
     const j = JSON.parse(text) as { errors?: Array<{ code?: string; message?: string }> };
     if (j.errors?.length) return j.errors.map((e) => `${(e.code ?? 'error').toLowerCase().replace(/_/g, ' ')}: ${e.message ?? ''}`).join(', ');
   } catch { /* not JSON */ }
+  // A refusal without a body (to a HEAD): what distribution's client makes of it, its error codes' messages.
+  if (denial && res.statusCode === 401) return 'unauthorized: authentication required';
+  if (denial && res.statusCode === 403) return 'denied: requested access to the resource is denied';
   return `${res.statusCode} ${res.statusMessage ?? ''}`.trim();
 }
 
@@ -176,7 +179,7 @@ export class RepositorySession {
     }
     r = await send(method, url, h(), body?.(), 5, signal);
     if (r.res.statusCode === 401 || r.res.statusCode === 403) {
-      const msg = await registryError(r.res);
+      const msg = await registryError(r.res, true);
       throw this.denied(msg);
     }
     return r;
@@ -313,7 +316,7 @@ export class RepositorySession {
       return { digest, size, existed: false };
     }
     let loc = await this.startUpload(undefined, opts.signal);
-    if (!loc) throw new UnavailableError(`uploading a blob to ${this.displayName}: the registry answered 201 Created to the start of an upload (the blob is not known yet, so it cannot exist there)`);
+    if (!loc) throw new UnavailableError(`uploading a blob to ${this.displayName}: no upload session`); // 201 needs a digest
     try {
       let offset = 0;
       for (;;) {
@@ -339,10 +342,10 @@ export class RepositorySession {
   private async startUpload(digest: Digest | undefined, signal?: AbortSignal): Promise<URL | undefined> {
     const start = this.url('/blobs/uploads/');
     const { res } = await this.request('POST', start, { 'content-length': '0' }, () => Buffer.alloc(0), signal);
-    if (res.statusCode === 201 && digest) {
+    if (res.statusCode === 201) {
       res.resume();
-      if ((await this.headBlob(digest)) !== undefined) return undefined;
-      throw new UnavailableError(`uploading ${digest} to ${this.displayName}: the registry answered 201 Created to the start of the upload but does not have the blob`);
+      if (digest && (await this.headBlob(digest)) !== undefined) return undefined;
+      throw new UnavailableError(`uploading ${digest ?? 'a blob'} to ${this.displayName}: the registry answered 201 Created to the start of the upload but does not have the blob`);
     }
     if (res.statusCode !== 202) throw new UnavailableError(`starting an upload to ${this.displayName}: ${await registryError(res)}`);
     res.resume();
