@@ -7,3 +7,4 @@ export { TarScanner } from './tar-scan.js';
 export { rebaseTransforms, sedRegex, sedReplacement } from '../base/index.js';
 export { tarCreate, tarExtract, type TarCreateOptions, type TarExtractOptions } from './gnu-tar.js';
 export { tarHeader, tarPadding, tarTrailer, type TarHeader } from './tar-write.js';
+export { gzipFile, GZIP_BLOCK, GZIP_LEVEL } from './gzip-parallel.js';

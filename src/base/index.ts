@@ -8,3 +8,4 @@ export * from './tar-names.js';
 export * from './child-stdin.js';
 export * from './go-path.js';
 export * from './platform.js';
+export * from './semaphore.js';

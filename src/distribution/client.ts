@@ -2,7 +2,7 @@ import http, { type IncomingMessage, type OutgoingHttpHeaders } from 'node:http'
 import https from 'node:https';
 import { readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import {
   BerthError, CancelledError, InvalidArgumentError, NotFoundError, UnauthorizedError, UnavailableError, errorMessage,
 } from '../base/index.js';
@@ -25,6 +25,33 @@ export interface RegistryClientOptions {
   insecureRegistries?: readonly string[];
   registryMirrors?: readonly string[];
   userAgent?: string;
+  /** Blobs up to this size are uploaded in one PUT, larger ones in PATCHes of this size; 0 = never in chunks. */
+  uploadChunkSize?: number;
+}
+
+/** The default upload chunk size (daemon.json `upload-chunk-size`). */
+export const DEFAULT_UPLOAD_CHUNK = 32 << 20;
+
+/** A blob to upload whose bytes may still be being produced (a layer compressed while it is uploaded). */
+export interface UploadSource {
+  /**
+   * Resolves once at least `n` bytes can be read or the blob is complete: `available` bytes are readable;
+   * `complete` (digest and size) once the whole blob is known. Rejects when producing the blob failed.
+   */
+  ready(n: number): Promise<{ available: number; complete?: { digest: Digest; size: number } }>;
+  /** The (available) bytes [start, end) as a stream. */
+  read(start: number, end: number): Readable;
+}
+
+export interface UploadResult { digest: Digest; size: number; existed: boolean }
+
+/** An UploadSource over bytes held in memory. */
+export function bufferSource(bytes: Buffer): UploadSource {
+  const complete = { digest: digestOf(bytes), size: bytes.length };
+  return {
+    ready: () => Promise.resolve({ available: bytes.length, complete }),
+    read: (start, end) => Readable.from([bytes.subarray(start, end)]),
+  };
 }
 
 export interface FetchedManifest { bytes: Buffer; mediaType: string; digest: Digest }
@@ -40,22 +67,27 @@ function cas(): string[] {
   return list;
 }
 
-interface Resp { res: IncomingMessage; url: URL }
+interface Resp { res: IncomingMessage; url: URL; req: http.ClientRequest }
 
 /**
- * One HTTP request; follows up to 5 redirects (credentials dropped when the host changes). Aborting `signal`
- * destroys the request and its response (a body being read fails).
+ * One HTTP request; follows up to 5 redirects (credentials dropped when the host changes). A body stream that
+ * fails fails the request; aborting `signal` destroys the request and its response (a body being read fails).
  */
 async function send(method: string, url: URL, headers: OutgoingHttpHeaders, body?: Buffer | Readable, redirects = 5, signal?: AbortSignal): Promise<Resp> {
   const mod = url.protocol === 'https:' ? https : http;
+  let req!: http.ClientRequest;
   const res = await new Promise<IncomingMessage>((resolve, reject) => {
-    const req = mod.request(url, { method, headers, ...(signal ? { signal } : {}), ...(url.protocol === 'https:' ? { ca: cas() } : {}) }, resolve);
+    req = mod.request(url, { method, headers, ...(signal ? { signal } : {}), ...(url.protocol === 'https:' ? { ca: cas() } : {}) }, resolve);
     req.on('error', reject);
     req.setTimeout(60_000, () => req.destroy(new UnavailableError(`${method} ${url.href}: timed out`)));
     if (body === undefined) req.end();
     else if (Buffer.isBuffer(body)) req.end(body);
-    else body.pipe(req);
+    else {
+      body.on('error', (err) => req.destroy(err));
+      body.pipe(req);
+    }
   }).catch((err: unknown) => {
+    if (body !== undefined && !Buffer.isBuffer(body)) body.destroy();
     if (signal?.aborted) throw signal.reason instanceof BerthError ? signal.reason : new CancelledError('context canceled', { cause: err });
     if (err instanceof BerthError) throw err;
     throw new UnavailableError(`${method} "${url.href}": ${errorMessage(err)}`, { cause: err });
@@ -68,7 +100,7 @@ async function send(method: string, url: URL, headers: OutgoingHttpHeaders, body
     if (next.host !== url.host) delete h['authorization'];
     return send(method, next, h, undefined, redirects - 1, signal);
   }
-  return { res, url };
+  return { res, url, req };
 }
 
 export async function readBody(res: IncomingMessage, max = MAX_MANIFEST): Promise<Buffer> {
@@ -83,13 +115,16 @@ export async function readBody(res: IncomingMessage, max = MAX_MANIFEST): Promis
 }
 
 /** `{errors:[{code,message}]}` → `code: message` (or the status line). */
-async function registryError(res: IncomingMessage): Promise<string> {
+async function registryError(res: IncomingMessage, denial = false): Promise<string> {
   let text = '';
   try { text = (await readBody(res, 64 << 10)).toString('utf8'); } catch { /* ignore */ }
   try {
     const j = JSON.parse(text) as { errors?: Array<{ code?: string; message?: string }> };
     if (j.errors?.length) return j.errors.map((e) => `${(e.code ?? 'error').toLowerCase().replace(/_/g, ' ')}: ${e.message ?? ''}`).join(', ');
   } catch { /* not JSON */ }
+  // A refusal without a body (to a HEAD): what distribution's client makes of it, its error codes' messages.
+  if (denial && res.statusCode === 401) return 'unauthorized: authentication required';
+  if (denial && res.statusCode === 403) return 'denied: requested access to the resource is denied';
   return `${res.statusCode} ${res.statusMessage ?? ''}`.trim();
 }
 
@@ -116,12 +151,20 @@ export class RepositorySession {
   }
 
   /** A request with auth: on 401, answers the challenge once and retries. */
-  async request(method: string, url: URL, headers: OutgoingHttpHeaders = {}, body?: () => Buffer | Readable): Promise<Resp> {
+  async request(method: string, url: URL, headers: OutgoingHttpHeaders = {}, body?: () => Buffer | Readable, signal?: AbortSignal): Promise<Resp> {
     const h = (): OutgoingHttpHeaders => ({ 'user-agent': this.client.userAgent, ...headers, ...(this.authorization ? { authorization: this.authorization } : {}) });
-    let r = await send(method, url, h(), body?.(), 5, this.signal);
+    const sig = signal && this.signal ? AbortSignal.any([signal, this.signal]) : signal ?? this.signal;
+    const first = body?.();
+    let r = await send(method, url, h(), first, 5, sig);
     if (r.res.statusCode !== 401) return r;
     const challenges = parseChallenges(r.res.headers['www-authenticate']);
     r.res.resume();
+    if (first !== undefined && !Buffer.isBuffer(first) && !first.readableEnded) {
+      // Refused before the body was sent: stop sending it (the body is produced again for the retry).
+      first.unpipe();
+      first.destroy();
+      r.req.destroy();
+    }
     const bearer = challenges.find((c) => c.scheme === 'bearer');
     const basic = challenges.find((c) => c.scheme === 'basic');
     if (bearer && bearer.params['realm']) {
@@ -137,9 +180,9 @@ export class RepositorySession {
     } else {
       throw this.denied('no basic auth credentials');
     }
-    r = await send(method, url, h(), body?.(), 5, this.signal);
+    r = await send(method, url, h(), body?.(), 5, sig);
     if (r.res.statusCode === 401 || r.res.statusCode === 403) {
-      const msg = await registryError(r.res);
+      const msg = await registryError(r.res, true);
       throw this.denied(msg);
     }
     return r;
@@ -147,7 +190,9 @@ export class RepositorySession {
 
   /** moby's wording; a pull that is denied is reported as not found (as dockerd does), a push as unauthorized. */
   private denied(detail: string): NotFoundError | UnauthorizedError {
-    if (this.actions.includes('push')) return new UnauthorizedError(`unauthorized: ${detail}`);
+    // dockerd prints the registry's own error (`unauthorized: authentication required`, `denied: ...`), or
+    // `no basic auth credentials` when a basic-auth registry gets none.
+    if (this.actions.includes('push')) return new UnauthorizedError(/^[a-z ]+: /.test(detail) || detail === 'no basic auth credentials' ? detail : `unauthorized: ${detail}`);
     return new NotFoundError(`pull access denied for ${this.displayName}, repository does not exist or may require 'docker login': ${detail}`);
   }
 
@@ -251,17 +296,102 @@ export class RepositorySession {
     return false;
   }
 
-  /** Monolithic upload: POST to start, PUT with the whole blob. `open` may be called twice (after a 401). */
-  async uploadBlob(digest: Digest, size: number, open: () => Readable): Promise<void> {
+  /**
+   * Uploads a blob (OCI distribution API). A blob of at most the chunk size is complete before anything is sent:
+   * HEAD first (nothing is sent when the registry has it), then POST + one PUT `?digest=`. A larger one is sent
+   * while it is still being produced: POST, PATCHes of one chunk each (`Content-Range`, `Content-Length`,
+   * following the `Location` each answer gives), then PUT `?digest=` once its digest is known.
+   */
+  async uploadBlob(src: UploadSource, opts: { signal?: AbortSignal } = {}): Promise<UploadResult> {
+    const chunk = this.client.uploadChunkSize > 0 ? this.client.uploadChunkSize : Infinity;
+    const first = await src.ready(chunk === Infinity ? Infinity : chunk + 1);
+    if (first.complete && first.complete.size <= chunk) {
+      const { digest, size } = first.complete;
+      if ((await this.headBlob(digest)) !== undefined) return { digest, size, existed: true };
+      const loc = await this.startUpload(digest, opts.signal);
+      if (!loc) return { digest, size, existed: true };
+      try {
+        await this.finishUpload(loc, digest, { src, start: 0, end: size }, opts.signal);
+      } catch (err) {
+        await this.cancelUpload(loc);
+        throw err;
+      }
+      return { digest, size, existed: false };
+    }
+    let loc = await this.startUpload(undefined, opts.signal);
+    if (!loc) throw new UnavailableError(`uploading a blob to ${this.displayName}: no upload session`); // 201 needs a digest
+    try {
+      let offset = 0;
+      for (;;) {
+        const r = await src.ready(offset + chunk);
+        const end = r.complete ? Math.min(r.complete.size, offset + chunk) : offset + chunk;
+        if (end > offset) loc = await this.patchChunk(loc, src, offset, end, opts.signal);
+        offset = end;
+        if (r.complete && offset === r.complete.size) {
+          await this.finishUpload(loc, r.complete.digest, undefined, opts.signal);
+          return { digest: r.complete.digest, size: r.complete.size, existed: false };
+        }
+      }
+    } catch (err) {
+      await this.cancelUpload(loc);
+      throw err;
+    }
+  }
+
+  /**
+   * POST /blobs/uploads/: the session's URL (202), or undefined when the registry answers 201 Created (it has
+   * the blob; accepted only for a known digest it then confirms with HEAD).
+   */
+  private async startUpload(digest: Digest | undefined, signal?: AbortSignal): Promise<URL | undefined> {
     const start = this.url('/blobs/uploads/');
-    const { res } = await this.request('POST', start, { 'content-length': '0' }, () => Buffer.alloc(0));
+    const { res } = await this.request('POST', start, { 'content-length': '0' }, () => Buffer.alloc(0), signal);
+    if (res.statusCode === 201) {
+      res.resume();
+      if (digest && (await this.headBlob(digest)) !== undefined) return undefined;
+      throw new UnavailableError(`uploading ${digest ?? 'a blob'} to ${this.displayName}: the registry answered 201 Created to the start of the upload but does not have the blob`);
+    }
+    if (res.statusCode !== 202) throw new UnavailableError(`starting an upload to ${this.displayName}: ${await registryError(res)}`);
     res.resume();
-    if (res.statusCode !== 202 || !res.headers.location) throw new UnavailableError(`starting upload of ${digest}: ${res.statusCode}`);
-    const loc = new URL(res.headers.location, start);
-    loc.searchParams.set('digest', digest);
-    const put = await this.request('PUT', loc, { 'content-type': 'application/octet-stream', 'content-length': String(size) }, open);
-    if (put.res.statusCode !== 201) throw new UnavailableError(`uploading ${digest}: ${await registryError(put.res)}`);
+    if (!res.headers.location) throw new UnavailableError(`starting an upload to ${this.displayName}: the registry gave no Location for the upload`);
+    return new URL(res.headers.location, start);
+  }
+
+  /** PATCH of bytes [start, end): the next Location. */
+  private async patchChunk(loc: URL, src: UploadSource, start: number, end: number, signal?: AbortSignal): Promise<URL> {
+    const headers = { 'content-type': 'application/octet-stream', 'content-range': `${start}-${end - 1}`, 'content-length': String(end - start) };
+    const { res } = await this.request('PATCH', loc, headers, () => src.read(start, end), signal);
+    if (res.statusCode === 416) {
+      const held = typeof res.headers.range === 'string' ? ` (it holds bytes ${res.headers.range})` : '';
+      res.resume();
+      throw new UnavailableError(`uploading a blob to ${this.displayName}: the registry refused the chunk of bytes ${start}-${end - 1} with 416 Requested Range Not Satisfiable${held}`);
+    }
+    if (res.statusCode !== 202) throw new UnavailableError(`uploading a blob to ${this.displayName} (bytes ${start}-${end - 1}): ${await registryError(res)}`);
+    res.resume();
+    const range = typeof res.headers.range === 'string' ? /(\d+)-(\d+)/.exec(res.headers.range) : null;
+    if (range && Number(range[2]) !== end - 1) {
+      throw new UnavailableError(`uploading a blob to ${this.displayName}: after bytes ${start}-${end - 1} the registry holds ${res.headers.range as string}`);
+    }
+    if (!res.headers.location) throw new UnavailableError(`uploading a blob to ${this.displayName}: the registry gave no Location after a chunk`);
+    return new URL(res.headers.location, loc);
+  }
+
+  /** PUT `?digest=`, with the bytes [start, end) as body (a monolithic upload) or empty (after the chunks). */
+  private async finishUpload(loc: URL, digest: Digest, body: { src: UploadSource; start: number; end: number } | undefined, signal?: AbortSignal): Promise<void> {
+    const u = new URL(loc);
+    u.searchParams.set('digest', digest);
+    const size = body ? body.end - body.start : 0;
+    const put = await this.request('PUT', u, { 'content-type': 'application/octet-stream', 'content-length': String(size) },
+      () => (body ? body.src.read(body.start, body.end) : Buffer.alloc(0)), signal);
+    if (put.res.statusCode !== 201) throw new UnavailableError(`uploading ${digest} to ${this.displayName}: ${await registryError(put.res)}`);
     put.res.resume();
+  }
+
+  /** Best effort: DELETE of an unfinished upload session. */
+  private async cancelUpload(loc: URL): Promise<void> {
+    try {
+      const { res } = await this.request('DELETE', loc);
+      res.resume();
+    } catch { /* the registry drops stale uploads itself */ }
   }
 
   async putManifest(reference: string, mediaType: string, bytes: Buffer): Promise<Digest> {
@@ -275,8 +405,10 @@ export class RepositorySession {
 /** The daemon's registry client: one per daemon, sessions per repository and request. */
 export class RegistryClient {
   readonly userAgent: string;
+  readonly uploadChunkSize: number;
   constructor(private readonly opts: RegistryClientOptions = {}) {
     this.userAgent = opts.userAgent ?? 'berth/1.0 (linux)';
+    this.uploadChunkSize = opts.uploadChunkSize ?? DEFAULT_UPLOAD_CHUNK;
   }
 
   private endpoints(domain: string): Endpoint[] {

@@ -20,8 +20,10 @@ export interface DaemonConfig {
   registryMirrors: string[];
   /** Layers fetched and unpacked at once per pull (docker's key; dockerd's default is 3, berth's 4). */
   maxConcurrentDownloads: number;
-  /** Layers uploaded at once per push (docker's key and default, 5). */
+  /** Layer uploads at once, over all pushes (dockerd's `max-concurrent-uploads`, default 5). */
   maxConcurrentUploads: number;
+  /** Blobs above this size are uploaded in PATCHes of this size; 0 = in one request (berth's `upload-chunk-size`). */
+  uploadChunkSize: number | undefined;
   liveRestore: boolean;
 }
 
@@ -40,8 +42,9 @@ export interface DaemonFlags {
 const KNOWN_KEYS = new Set([
   'hosts', 'data-root', 'exec-root', 'pidfile', 'log-level', 'debug', 'default-runtime', 'runtimes', 'log-driver',
   'log-opts', 'detach-keys', 'detachKeys', 'insecure-registries', 'registry-mirrors', 'live-restore', 'storage-driver',
-  'max-concurrent-downloads', 'max-concurrent-uploads',
+  'max-concurrent-downloads',
   'features', 'experimental', 'iptables', 'ip-forward', 'bridge', 'bip', 'dns', 'dns-opts', 'dns-search',
+  'max-concurrent-uploads', 'upload-chunk-size',
 ]);
 
 export async function loadConfig(flags: DaemonFlags): Promise<DaemonConfig> {
@@ -74,10 +77,10 @@ export async function loadConfig(flags: DaemonFlags): Promise<DaemonConfig> {
   }
   const defaultRuntime = str('default-runtime') ?? 'runc';
   if (!runtimes[defaultRuntime]) throw new InvalidArgumentError(`default runtime ${defaultRuntime} is not configured`);
-  const count = (k: string, def: number): number => {
+  const int = (k: string, min: number): number | undefined => {
     const v = file[k];
-    if (v === undefined) return def;
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 1) throw new InvalidArgumentError(`invalid ${k}: ${JSON.stringify(v)} (a positive integer)`);
+    if (v === undefined) return undefined;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new InvalidArgumentError(`invalid ${k} ${JSON.stringify(v)}: an integer of at least ${min} is required`);
     return v;
   };
   const logOpts = (file['log-opts'] && typeof file['log-opts'] === 'object' ? file['log-opts'] : {}) as Record<string, string>;
@@ -95,8 +98,9 @@ export async function loadConfig(flags: DaemonFlags): Promise<DaemonConfig> {
     detachKeys: str('detach-keys') ?? str('detachKeys'), // Docker's CLI config spelling accepted too
     insecureRegistries: strs('insecure-registries'),
     registryMirrors: strs('registry-mirrors'),
-    maxConcurrentDownloads: count('max-concurrent-downloads', 4),
-    maxConcurrentUploads: count('max-concurrent-uploads', 5),
+    maxConcurrentDownloads: int('max-concurrent-downloads', 1) ?? 4,
+    maxConcurrentUploads: int('max-concurrent-uploads', 1) ?? 5,
+    uploadChunkSize: int('upload-chunk-size', 0),
     liveRestore: true,
   };
 }

@@ -60,7 +60,10 @@ export class Engine {
         emit: (e) => events.publish({ Type: 'image', Action: e.action, Actor: { ID: e.id, Attributes: e.ref ? { name: e.ref } : {} } }),
         usedBy: (imageId) => late.containers?.imageUsedBy(imageId),
         isRunning: (id) => late.containers?.isRunning(id) ?? true,
-        registry: new RegistryClient({ insecureRegistries: config.insecureRegistries, registryMirrors: config.registryMirrors }),
+        registry: new RegistryClient({
+          insecureRegistries: config.insecureRegistries, registryMirrors: config.registryMirrors,
+          ...(config.uploadChunkSize !== undefined ? { uploadChunkSize: config.uploadChunkSize } : {}),
+        }),
         maxConcurrentDownloads: config.maxConcurrentDownloads,
         maxConcurrentUploads: config.maxConcurrentUploads,
       });

@@ -12,12 +12,19 @@ import type { LayerStore, PreparedLayer } from '../snapshots/index.js';
 export interface RegistrySession {
   headBlob(digest: Digest): Promise<number | undefined>;
   mountBlob(digest: Digest, from: string): Promise<boolean>;
-  uploadBlob(digest: Digest, size: number, open: () => Readable): Promise<void>;
+  /** Uploads a blob that may still be being produced (src/distribution's chunked or monolithic upload). */
+  uploadBlob(src: UploadSource, opts?: { signal?: AbortSignal }): Promise<{ digest: Digest; size: number; existed: boolean }>;
   putManifest(reference: string, mediaType: string, bytes: Buffer): Promise<Digest>;
   getManifest(reference: string): Promise<{ bytes: Buffer; mediaType: string; digest: Digest }>;
   getBlob(digest: Digest): Promise<{ stream: Readable; size: number | undefined }>;
   getBlobBytes(digest: Digest): Promise<Buffer>;
   listTags(): Promise<string[]>;
+}
+
+/** A blob to upload whose bytes may still be being produced; see UploadSource in src/distribution. */
+export interface UploadSource {
+  ready(n: number): Promise<{ available: number; complete?: { digest: Digest; size: number } }>;
+  read(start: number, end: number): Readable;
 }
 
 export interface Registry {

@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import {
-  CancelledError, ConflictError, InvalidArgumentError, KeyedMutex, NotFoundError, UnavailableError, errorMessage, log,
+  CancelledError, ConflictError, InvalidArgumentError, KeyedMutex, NotFoundError, Semaphore, UnavailableError, errorMessage, log,
   readJsonIfExists, writeJsonAtomic,
 } from '../base/index.js';
 import {
@@ -20,7 +20,7 @@ import { childImageConfig, commitRuntimeConfig, commitTarget, type CommitOptions
 import { ReferenceStore } from './refstore.js';
 import { cleanLoadTemp } from './load-tmp.js';
 import { DistributionMetadata } from './dist-meta.js';
-import { pushOne } from './push.js';
+import { DEFAULT_CONCURRENT_UPLOADS, pushOne } from './push.js';
 import { pullOne, type Platform, type PullHost, type Progress, type Registry, type RegistryCredentials } from './pull.js';
 import { PullJobs } from './pull-jobs.js';
 import { globToRegExp, parseBoolFilter, parseTimestampFilter } from './filters.js';
@@ -39,9 +39,9 @@ export interface ImageServiceOptions {
    * choice: an image a container uses is never deleted (forced removals by name only untag it).
    */
   isRunning?: (containerId: string) => boolean;
-  /** Layers fetched and unpacked at once per pull (default 4). */
+  /** Layers fetched and unpacked at once per pull (daemon.json `max-concurrent-downloads`, default 4). */
   maxConcurrentDownloads?: number;
-  /** Layers uploaded at once per push (default 5). */
+  /** Layer uploads of all pushes at once (daemon.json `max-concurrent-uploads`, default 5 as dockerd). */
   maxConcurrentUploads?: number;
 }
 
@@ -183,6 +183,7 @@ export class ImageService {
   private pullsRunning = 0;
   private readonly pullGarbage: Array<{ blobs: Digest[]; chains: Digest[] }> = [];
   private pullSweep: Promise<void> = Promise.resolve();
+  private readonly uploads: Semaphore;
 
   constructor(private readonly opts: ImageServiceOptions) {
     this.content = new LocalContentStore(join(opts.root, 'content'));
@@ -191,6 +192,7 @@ export class ImageService {
     this.metaDir = join(this.imageDir, 'meta');
     this.refs = new ReferenceStore(this.imageDir);
     this.distMeta = new DistributionMetadata(join(this.imageDir, 'distribution'));
+    this.uploads = new Semaphore(opts.maxConcurrentUploads ?? DEFAULT_CONCURRENT_UPLOADS);
   }
 
   private locked<T>(fn: () => Promise<T>): Promise<T> {
@@ -702,7 +704,7 @@ export class ImageService {
     const session = registry.session({ domain: ref.domain, path: ref.path }, o.auth ?? {}, 'pull,push');
     for (const t of targets) {
       const rec = this.find(familiarString(t));
-      const r = await pushOne({ content: this.content, meta: this.distMeta }, session, t, rec.id, rec.config, progress);
+      const r = await pushOne({ content: this.content, meta: this.distMeta, uploads: this.uploads }, session, t, rec.id, rec.config, progress);
       progress({ status: `${t.tag}: digest: ${r.digest} size: ${r.size}` });
       progress({ progressDetail: {}, aux: { Tag: t.tag, Digest: r.digest, Size: r.size } });
       await this.locked(async () => { await this.refs.set({ domain: t.domain, path: t.path, digest: r.digest }, rec.id); });

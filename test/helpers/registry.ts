@@ -103,6 +103,22 @@ export class CountingProxy {
   /** Blob uploads finished (PUT .../blobs/uploads/...) and mounts asked for. */
   uploads = 0;
   mounts = 0;
+  /** Every PATCH of an upload (its Content-Range and Content-Length) and every final PUT, in arrival order. */
+  patches: Array<{ range: string | undefined; length: string | undefined }> = [];
+  puts: Array<{ digest: string | null; length: string | undefined }> = [];
+  /** Upload sessions started (POST without mount) and not yet finished or cancelled; the most seen at once. */
+  uploadsInFlight = 0;
+  maxUploadsInFlight = 0;
+  /**
+   * When set, each upload-starting POST is held until this many have arrived (or 20 s passed): a client that
+   * uploads one blob at a time never gets past 1 in flight then. `barrierMet` says whether the count was reached.
+   */
+  holdStarts = 0;
+  barrierMet = false;
+  private held: Array<() => void> = [];
+  private holdTimer: NodeJS.Timeout | undefined;
+  /** Fault injection: return true when the request was answered here (it is then not forwarded). */
+  intercept: ((req: http.IncomingMessage, res: http.ServerResponse) => boolean) | undefined;
   /** Bytes per 100 ms for blob bodies; 0 = unthrottled. */
   throttle = 0;
   /** Blob body bytes sent to clients, and blob downloads the client closed before their end. */
@@ -141,23 +157,51 @@ export class CountingProxy {
         }
         delete req.headers.authorization;
       }
+      if (this.intercept?.(req, res)) return;
       const m = /^\/v2\/.+\/blobs\/(sha256:[a-f0-9]{64})$/.exec((req.url ?? '').split('?')[0]!);
       if (m && req.method === 'GET') this.blobGets.push(m[1]!);
-      if (req.method === 'PUT' && /\/blobs\/uploads\//.test(req.url ?? '')) this.uploads++;
+      const upload = /\/blobs\/uploads\//.test(req.url ?? '');
+      if (req.method === 'PUT' && upload) {
+        this.uploads++;
+        this.puts.push({ digest: new URL(req.url ?? '/', 'http://x').searchParams.get('digest'), length: req.headers['content-length'] });
+      }
+      if (req.method === 'PATCH' && upload) this.patches.push({ range: req.headers['content-range'], length: req.headers['content-length'] });
       if (req.method === 'POST' && /\/blobs\/uploads\/\?.*mount=/.test(req.url ?? '')) this.mounts++;
-      const [host, port] = this.target.split(':');
-      const up = http.request({ host, port: Number(port), method: req.method, path: req.url, headers: req.headers }, (ur) => {
-        res.writeHead(ur.statusCode ?? 502, ur.headers);
-        if (m && req.method === 'GET') {
-          res.on('close', () => { if (!res.writableFinished) this.blobAborts++; });
-          if (this.throttle > 0) { void this.slowPipe(ur, res); return; }
-          ur.on('data', (c: Buffer) => { this.blobBytes += c.length; });
-        }
-        ur.pipe(res);
-      });
-      up.on('error', () => res.destroy());
-      req.pipe(up);
+      const starts = req.method === 'POST' && upload && !/mount=/.test(req.url ?? '');
+      if (starts && this.holdStarts > 0) {
+        this.held.push(() => this.forward(req, res, m !== null, starts));
+        if (this.held.length >= this.holdStarts) this.release(true);
+        else if (this.held.length === 1) this.holdTimer = setTimeout(() => this.release(false), 20_000);
+        return;
+      }
+      this.forward(req, res, m !== null, starts);
     });
+  }
+  private release(met: boolean): void {
+    clearTimeout(this.holdTimer);
+    if (!this.held.length) return;
+    if (met) this.barrierMet = true;
+    const h = this.held;
+    this.held = [];
+    this.holdStarts = 0;
+    for (const f of h) f();
+  }
+  private forward(req: http.IncomingMessage, res: http.ServerResponse, isBlob: boolean, starts: boolean): void {
+    const ends = (req.method === 'PUT' || req.method === 'DELETE') && /\/blobs\/uploads\/[^?]/.test(req.url ?? '');
+    const [host, port] = this.target.split(':');
+    const up = http.request({ host, port: Number(port), method: req.method, path: req.url, headers: req.headers }, (ur) => {
+      if (starts && ur.statusCode === 202) this.maxUploadsInFlight = Math.max(this.maxUploadsInFlight, ++this.uploadsInFlight);
+      if (ends && (ur.statusCode === 201 || ur.statusCode === 204)) this.uploadsInFlight--;
+      res.writeHead(ur.statusCode ?? 502, ur.headers);
+      if (isBlob && req.method === 'GET') {
+        res.on('close', () => { if (!res.writableFinished) this.blobAborts++; });
+        if (this.throttle > 0) { void this.slowPipe(ur, res); return; }
+        ur.on('data', (c: Buffer) => { this.blobBytes += c.length; });
+      }
+      ur.pipe(res);
+    });
+    up.on('error', () => res.destroy());
+    req.pipe(up);
   }
   private async slowPipe(src: http.IncomingMessage, dst: http.ServerResponse): Promise<void> {
     const rate = this.throttle; // fixed per download: the test may change it meanwhile
@@ -184,6 +228,7 @@ export class CountingProxy {
     return this;
   }
   async stop(): Promise<void> {
+    clearTimeout(this.holdTimer);
     this.server.closeAllConnections();
     await new Promise((resolve) => this.server.close(resolve));
   }
@@ -258,8 +303,29 @@ function zstd(data: Buffer): Promise<Buffer> {
   });
 }
 
-/** A deterministic tar of `files` (path → content). */
-export async function makeTar(files: Record<string, string>): Promise<Buffer> {
+/**
+ * A docker-archive (docker save's legacy layout) of one image tagged `tag` whose layers are the given tars, for
+ * `berth load`: images with several fresh layers without running containers.
+ */
+export async function dockerArchive(file: string, tag: string, layers: Buffer[]): Promise<{ diffIds: string[] }> {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-archive-'));
+  try {
+    const diffIds = layers.map((l) => sha256(l));
+    for (const [i, l] of layers.entries()) await writeFile(join(dir, `l${i}.tar`), l);
+    await writeFile(join(dir, 'config.json'), JSON.stringify({
+      architecture: 'amd64', os: 'linux', created: '2024-01-01T00:00:00Z', config: { Cmd: ['sh'] },
+      rootfs: { type: 'layers', diff_ids: diffIds }, history: diffIds.map(() => ({ created: '2024-01-01T00:00:00Z', created_by: 'test' })),
+    }));
+    await writeFile(join(dir, 'manifest.json'), JSON.stringify([{ Config: 'config.json', RepoTags: [tag], Layers: layers.map((_, i) => `l${i}.tar`) }]));
+    await runBuf('tar', ['-C', dir, '-cf', file, '.']);
+    return { diffIds };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** A deterministic tar of `files` (path → content, text or bytes). */
+export async function makeTar(files: Record<string, string | Buffer>): Promise<Buffer> {
   const dir = await mkdtemp(join(tmpdir(), 'berth-tar-'));
   try {
     for (const [p, c] of Object.entries(files)) {

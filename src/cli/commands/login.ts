@@ -43,13 +43,13 @@ export const commands: Record<string, CommandImpl> = {
     flags: [],
     args: { max: 1 },
     async run(ctx, _flags, args) {
-      const server = args[0] ? hostnameOf(args[0]) : INDEX_SERVER;
-      const key = serverKey(server);
-      if (!(await eraseCredentials(ctx.env, key))) {
-        await write(ctx.stdout, `Not logged in to ${key}\n`);
-        return 0;
+      // docker 28: always "Removing ...", then a warning when no store could erase anything.
+      const server = args[0] ?? INDEX_SERVER;
+      await write(ctx.stdout, `Removing login credentials for ${args[0] ? hostnameOf(server) : server}\n`);
+      const errors = await eraseCredentials(ctx.env, server);
+      if (errors.length) {
+        await write(ctx.stderr, `WARNING: could not erase credentials:\n${errors.map(([k, e]) => `${k}: ${e}\n`).join('')}`);
       }
-      await write(ctx.stdout, `Removing login credentials for ${key}\n`);
       return 0;
     },
   },
