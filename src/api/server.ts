@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { log, InvalidArgumentError, NotFoundError } from '../base/index.js';
+import { log, InvalidArgumentError, NotFoundError, drained } from '../base/index.js';
 import { toHttpError } from './http-errors.js';
 import type { Router } from './router.js';
 
@@ -134,11 +134,5 @@ export function startStream(res: ServerResponse, contentType = 'application/json
 /** Writes one value of a JSON stream, honouring backpressure; nothing once the response is destroyed. */
 export async function writeJsonLine(res: ServerResponse, value: unknown): Promise<void> {
   if (res.destroyed) return; // a write would fail without 'close' coming again: waiting for it would hang
-  if (!res.write(JSON.stringify(value) + '\n') && !res.destroyed) {
-    await new Promise<void>((resolve) => {
-      const done = (): void => { res.off('drain', done); res.off('close', done); resolve(); };
-      res.once('drain', done);
-      res.once('close', done);
-    });
-  }
+  if (!res.write(JSON.stringify(value) + '\n') && !res.destroyed) await drained(res);
 }

@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { lchown, lstat, mkdir, readdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Readable, Writable } from 'node:stream';
-import { InvalidArgumentError, execFile } from '../base/index.js';
+import type { Readable } from 'node:stream';
+import { InvalidArgumentError, drained, execFile } from '../base/index.js';
 import { Digester, type Digest } from '../oci/index.js';
 
 export const WHITEOUT_PREFIX = '.wh.';
@@ -24,19 +24,6 @@ export async function diffIdOf(src: Readable): Promise<{ digest: Digest; size: n
   return { digest: d.digest(), size: d.size };
 }
 
-function waitWritable(w: Writable): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      w.off('drain', done);
-      w.off('error', done);
-      w.off('close', done);
-      resolve();
-    };
-    w.on('drain', done);
-    w.on('error', done);
-    w.on('close', done);
-  });
-}
 
 /**
  * Extracts an *uncompressed* tar stream into `dir` with GNU tar (numeric owners, permissions and all xattrs
@@ -74,7 +61,7 @@ export async function extractLayer(tar: Readable, dir: string, opts: { hash?: bo
       const chunk = typeof c === 'string' ? Buffer.from(c) : (c as Buffer);
       if (hash) digester.update(chunk);
       // tar may stop reading after the end-of-archive blocks: keep hashing the rest (the diffID covers it all).
-      if (stdinOpen && !stdin.write(chunk)) await waitWritable(stdin);
+      if (stdinOpen && !stdin.write(chunk)) await drained(stdin);
     }
   } catch (err) {
     child.kill('SIGKILL');

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { PassThrough, Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
-import { InvalidArgumentError, NotFoundError, errorMessage } from '../base/index.js';
+import { InvalidArgumentError, NotFoundError, drained, errorMessage } from '../base/index.js';
 import {
   Digester, childChainId, digestOf, isDigest, shortId, type Descriptor, type Digest, type ImageConfig, type Reference,
 } from '../oci/index.js';
@@ -320,19 +320,6 @@ async function tee(src: Readable, outs: Writable[]): Promise<void> {
   for (const o of outs) o.end();
 }
 
-function drained(w: Writable): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      w.off('drain', done);
-      w.off('close', done);
-      w.off('error', done);
-      resolve();
-    };
-    w.on('drain', done);
-    w.on('close', done);
-    w.on('error', done);
-  });
-}
 
 async function recordSources(host: PullHost, repo: Reference, layers: Descriptor[], diffIds: Digest[]): Promise<void> {
   for (let i = 0; i < layers.length; i++) {

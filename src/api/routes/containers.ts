@@ -1,5 +1,4 @@
-import type { ServerResponse } from 'node:http';
-import { InvalidArgumentError } from '../../base/index.js';
+import { InvalidArgumentError, drained } from '../../base/index.js';
 import type { Engine } from '../../engine/index.js';
 import { frame, type LogEntry } from '../../logs/index.js';
 import type { Router } from '../router.js';
@@ -173,10 +172,3 @@ function encodeEntry(e: LogEntry, tty: boolean, timestamps: boolean): Buffer {
   return tty ? payload : frame(e.stream === 'stdout' ? 1 : 2, payload);
 }
 
-function drained(res: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => { res.off('drain', done); res.off('close', done); resolve(); };
-    res.once('drain', done);
-    res.once('close', done);
-  });
-}

@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex, Writable } from 'node:stream';
-import { DEFAULT_DETACH_KEYS, DetachKeyMatcher, InvalidArgumentError, parseDetachKeys } from '../../base/index.js';
+import { DEFAULT_DETACH_KEYS, DetachKeyMatcher, InvalidArgumentError, drained, parseDetachKeys } from '../../base/index.js';
 import { parseAttachPacket, type ExecCreateBody, type OutputKind } from '../../containers/index.js';
 import type { Engine } from '../../engine/index.js';
 import { frame, readLogs } from '../../logs/index.js';
@@ -97,15 +97,7 @@ function upgradeHead(contentType: string, upgrade: boolean): string {
 function writeOut(out: Writable, data: Buffer): void | Promise<void> {
   if (out.destroyed || out.writableEnded) return;
   if (out.write(data)) return;
-  return new Promise((resolve) => {
-    const done = (): void => {
-      out.off('drain', done);
-      out.off('close', done);
-      resolve();
-    };
-    out.once('drain', done);
-    out.once('close', done);
-  });
+  return drained(out);
 }
 
 function framed(kind: OutputKind, data: Buffer, tty: boolean): Buffer {
