@@ -300,18 +300,32 @@ class Limiter {
   }
 }
 
-/** Copies `src` into every writable (each with its own backpressure) and ends them; fails when any side fails. */
+/**
+ * Copies `src` into every writable (each with its own backpressure) and ends them; fails when any side fails.
+ * Small chunks (zlib's output, socket reads) are gathered into writes of about 1 MiB: every write costs each
+ * consumer a few stream and promise hops, and there are two consumers.
+ */
 async function tee(src: Readable, outs: Writable[]): Promise<void> {
   const broken = (): Error | undefined => outs.find((o) => o.destroyed)?.errored ?? (outs.some((o) => o.destroyed) ? new Error('layer consumer closed early') : undefined);
+  let parts: Buffer[] = [];
+  let size = 0;
+  const flush = async (): Promise<void> => {
+    const chunk = parts.length === 1 ? parts[0]! : Buffer.concat(parts, size);
+    parts = [];
+    size = 0;
+    const waits: Array<Promise<void>> = [];
+    for (const o of outs) if (!o.write(chunk)) waits.push(drained(o));
+    if (waits.length) await Promise.all(waits);
+    const err = broken();
+    if (err) throw err;
+  };
   try {
     for await (const c of src) {
-      const chunk = c as Buffer;
-      const waits: Array<Promise<void>> = [];
-      for (const o of outs) if (!o.write(chunk)) waits.push(drained(o));
-      if (waits.length) await Promise.all(waits);
-      const err = broken();
-      if (err) throw err;
+      parts.push(c as Buffer);
+      size += (c as Buffer).length;
+      if (size >= TEE_CHUNK) await flush();
     }
+    if (size) await flush();
   } catch (err) {
     for (const o of outs) o.destroy(err as Error);
     src.destroy();
@@ -319,7 +333,7 @@ async function tee(src: Readable, outs: Writable[]): Promise<void> {
   }
   for (const o of outs) o.end();
 }
-
+const TEE_CHUNK = 1 << 20;
 
 async function recordSources(host: PullHost, repo: Reference, layers: Descriptor[], diffIds: Digest[]): Promise<void> {
   for (let i = 0; i < layers.length; i++) {
