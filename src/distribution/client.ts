@@ -18,6 +18,8 @@ export const MANIFEST_ACCEPT = [
 ];
 
 const MAX_MANIFEST = 4 << 20;
+/** How long the DELETE of an abandoned upload session may take. */
+const CANCEL_TIMEOUT_MS = 10_000;
 
 export interface RepoName { domain: string; path: string }
 
@@ -150,10 +152,14 @@ export class RepositorySession {
     return this.repo.domain === 'docker.io' && this.repo.path.startsWith('library/') ? this.repo.path.slice(8) : `${this.repo.domain}/${this.repo.path}`;
   }
 
-  /** A request with auth: on 401, answers the challenge once and retries. */
-  async request(method: string, url: URL, headers: OutgoingHttpHeaders = {}, body?: () => Buffer | Readable, signal?: AbortSignal): Promise<Resp> {
+  /**
+   * A request with auth: on 401, answers the challenge once and retries. It ends when `signal` or the session's
+   * signal aborts; `unbound` leaves the session's out (clean-up that must go out after the session was aborted).
+   */
+  async request(method: string, url: URL, headers: OutgoingHttpHeaders = {}, body?: () => Buffer | Readable, signal?: AbortSignal, unbound = false): Promise<Resp> {
     const h = (): OutgoingHttpHeaders => ({ 'user-agent': this.client.userAgent, ...headers, ...(this.authorization ? { authorization: this.authorization } : {}) });
-    const sig = signal && this.signal ? AbortSignal.any([signal, this.signal]) : signal ?? this.signal;
+    const own = unbound ? undefined : this.signal;
+    const sig = signal && own ? AbortSignal.any([signal, own]) : signal ?? own;
     const first = body?.();
     let r = await send(method, url, h(), first, 5, sig);
     if (r.res.statusCode !== 401) return r;
@@ -170,7 +176,7 @@ export class RepositorySession {
     if (bearer && bearer.params['realm']) {
       const scope = bearer.params['scope'] ?? `repository:${this.repo.path}:${this.actions}`;
       try {
-        this.authorization = `Bearer ${await this.client.fetchToken(bearer.params, scope, this.auth, this.signal)}`;
+        this.authorization = `Bearer ${await this.client.fetchToken(bearer.params, scope, this.auth, sig)}`;
       } catch (err) {
         if (err instanceof UnauthorizedError) throw this.denied(err.message);
         throw err;
@@ -386,10 +392,13 @@ export class RepositorySession {
     put.res.resume();
   }
 
-  /** Best effort: DELETE of an unfinished upload session. */
+  /**
+   * Best effort: DELETE of an unfinished upload session, sent even when the session was aborted (the client of
+   * the push went away), within a few seconds.
+   */
   private async cancelUpload(loc: URL): Promise<void> {
     try {
-      const { res } = await this.request('DELETE', loc);
+      const { res } = await this.request('DELETE', loc, {}, undefined, AbortSignal.timeout(CANCEL_TIMEOUT_MS), true);
       res.resume();
     } catch { /* the registry drops stale uploads itself */ }
   }

@@ -34,12 +34,15 @@ interface Pushed { digest: Digest; mediaType: string; size: number }
 /**
  * Pushes one image (config `id`) as `target` (a tagged reference); returns the manifest digest and size. Layers
  * go up concurrently (bounded by `host.uploads`); the first failure stops the others and is what is thrown.
+ * `signal` (the client went away) stops them all too; the session's own requests end with it as well.
  */
-export async function pushOne(host: PushHost, session: RegistrySession, target: Reference, id: Digest, config: ImageConfig, progress: Progress): Promise<{ digest: Digest; size: number }> {
+export async function pushOne(host: PushHost, session: RegistrySession, target: Reference, id: Digest, config: ImageConfig, progress: Progress, signal?: AbortSignal): Promise<{ digest: Digest; size: number }> {
+  signal?.throwIfAborted();
   const diffIds = config.rootfs.diff_ids;
   const topDown = [...diffIds].reverse();
   for (const d of topDown) progress({ status: 'Preparing', id: shortId(d) });
   const ac = new AbortController();
+  const stop = signal ? AbortSignal.any([signal, ac.signal]) : ac.signal;
   let firstError: unknown;
   const tasks = new Map<string, Promise<Pushed>>();
   for (const diffId of topDown) {
@@ -48,10 +51,10 @@ export async function pushOne(host: PushHost, session: RegistrySession, target: 
       const sid = shortId(diffId);
       if (!host.uploads.tryAcquire()) {
         progress({ status: 'Waiting', id: sid });
-        await host.uploads.acquire(ac.signal);
+        await host.uploads.acquire(stop);
       }
       try {
-        return await pushLayer(host, session, target, diffId, sid, progress, ac.signal);
+        return await pushLayer(host, session, target, diffId, sid, progress, stop);
       } finally {
         host.uploads.release();
       }
@@ -63,6 +66,7 @@ export async function pushOne(host: PushHost, session: RegistrySession, target: 
   }
   const settled = await Promise.allSettled(tasks.values());
   if (firstError !== undefined || settled.some((s) => s.status === 'rejected')) throw firstError;
+  signal?.throwIfAborted();
   const done = new Map<string, Pushed>();
   for (const [d, t] of tasks) done.set(d, await t);
   const pushed = diffIds.map((d) => done.get(d)!);

@@ -679,9 +679,10 @@ export class ImageService {
 
   /**
    * `docker push` (POST /images/{name}/push?tag=): one tag, or every tag of `name` when `tag` is empty. Only blobs
-   * the registry lacks are uploaded (HEAD first, cross-repository mounts on the same registry).
+   * the registry lacks are uploaded (HEAD first, cross-repository mounts on the same registry). When `o.signal`
+   * aborts (the client went away) the push stops: its registry requests end, open upload sessions are deleted.
    */
-  async push(o: { name: string; tag?: string; auth?: RegistryCredentials; progress?: Progress }): Promise<void> {
+  async push(o: { name: string; tag?: string; auth?: RegistryCredentials; progress?: Progress; signal?: AbortSignal }): Promise<void> {
     const registry = this.opts.registry;
     if (!registry) throw new UnavailableError('pushing is not configured');
     const progress: Progress = o.progress ?? (() => undefined);
@@ -701,14 +702,21 @@ export class ImageService {
       if (!targets.length) throw new NotFoundError(`An image does not exist locally with the tag: ${familiarName(ref)}`);
     }
     progress({ status: `The push refers to repository [${familiarName(ref)}]` });
-    const session = registry.session({ domain: ref.domain, path: ref.path }, o.auth ?? {}, 'pull,push');
-    for (const t of targets) {
-      const rec = this.find(familiarString(t));
-      const r = await pushOne({ content: this.content, meta: this.distMeta, uploads: this.uploads }, session, t, rec.id, rec.config, progress);
-      progress({ status: `${t.tag}: digest: ${r.digest} size: ${r.size}` });
-      progress({ progressDetail: {}, aux: { Tag: t.tag, Digest: r.digest, Size: r.size } });
-      await this.locked(async () => { await this.refs.set({ domain: t.domain, path: t.path, digest: r.digest }, rec.id); });
-      this.emit('push', familiarString(t), familiarName(t));
+    const { signal } = o;
+    const session = registry.session({ domain: ref.domain, path: ref.path }, o.auth ?? {}, 'pull,push', signal);
+    try {
+      for (const t of targets) {
+        signal?.throwIfAborted();
+        const rec = this.find(familiarString(t));
+        const r = await pushOne({ content: this.content, meta: this.distMeta, uploads: this.uploads }, session, t, rec.id, rec.config, progress, signal);
+        progress({ status: `${t.tag}: digest: ${r.digest} size: ${r.size}` });
+        progress({ progressDetail: {}, aux: { Tag: t.tag, Digest: r.digest, Size: r.size } });
+        await this.locked(async () => { await this.refs.set({ domain: t.domain, path: t.path, digest: r.digest }, rec.id); });
+        this.emit('push', familiarString(t), familiarName(t));
+      }
+    } catch (err) {
+      if (signal?.aborted) throw new CancelledError('context canceled', { cause: err });
+      throw err;
     }
   }
 

@@ -7,9 +7,10 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { request, type ClientRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BERTH, TestDaemon, hasDocker, isRoot, run, type RunResult } from '../helpers/daemon.js';
+import { BERTH, TestDaemon, hasDocker, isRoot, run, sleep, waitFor, type RunResult } from '../helpers/daemon.js';
 import { CountingProxy, TestRegistry, dockerArchive, makeTar, runBuf, serveBerthRegistry, sha256 } from '../helpers/registry.js';
 
 const MiB = 1 << 20;
@@ -31,6 +32,34 @@ async function filesUnder(dir: string): Promise<string[]> {
     else out.push(e.name);
   }
   return out;
+}
+
+interface JsonMessage { status?: string; id?: string; error?: string; progressDetail?: { current?: number; total?: number } }
+
+/** POST /images/{name}/push on berthd's socket, as a client that can go away: collects the JSON messages. */
+function rawPush(d: TestDaemon, name: string, tag: string): { lines: JsonMessage[]; done: Promise<void>; destroy(): void } {
+  const lines: JsonMessage[] = [];
+  let req: ClientRequest | undefined;
+  const done = new Promise<void>((resolve, reject) => {
+    const path = `/v1.45/images/${encodeURIComponent(name)}/push?tag=${encodeURIComponent(tag)}`;
+    req = request({ socketPath: d.socket, method: 'POST', path, headers: { 'x-registry-auth': Buffer.from('{}').toString('base64url') } }, (res) => {
+      let buf = '';
+      res.setEncoding('utf8');
+      res.on('data', (s: string) => {
+        buf += s;
+        for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+          lines.push(JSON.parse(buf.slice(0, nl)) as JsonMessage);
+          buf = buf.slice(nl + 1);
+        }
+      });
+      res.on('end', () => resolve());
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  done.catch(() => undefined); // a destroyed client's request fails
+  return { lines, done, destroy: () => req?.destroy() };
 }
 
 void describe('push: chunked uploads, concurrent layers, misbehaving registries', { skip: !isRoot }, () => {
@@ -182,6 +211,39 @@ void describe('push: chunked uploads, concurrent layers, misbehaving registries'
     // The same push works once the registry behaves.
     assert.match(await ok(['push', ref]), /1: digest: sha256:/);
     await ok(['rmi', ref]);
+  });
+
+  void test('a client that goes away mid-push cancels it: upload stopped, session deleted, nothing left, a repeat push works', async () => {
+    // berth's own registry: docker-registry 2.8 refuses the DELETE of a session whose PATCH was broken off (the
+    // URL's state then names a stale offset) and leaves the session to its purge.
+    const repo = `${ownProxy.addr}/cancel/fresh`;
+    await freshImage(`${repo}:1`);
+    const aborts = ownProxy.uploadAborts;
+    const cancels = ownProxy.uploadCancels;
+    const before = ownProxy.uploadBytes;
+    ownProxy.uploadThrottle = 64 << 10;
+    const c = rawPush(d, repo, '1');
+    try {
+      await waitFor(() => ownProxy.uploadBytes > before + (256 << 10), 'the upload under way');
+      assert.ok((await filesUnder(join(ownRoot, '_uploads'))).length > 0, 'the registry holds an upload session');
+      c.destroy();
+      await waitFor(() => ownProxy.uploadAborts > aborts, 'the upload broken off');
+      await waitFor(() => ownProxy.uploadCancels > cancels, 'the upload session deleted');
+      const sent = ownProxy.uploadBytes;
+      await sleep(1000);
+      assert.equal(ownProxy.uploadBytes, sent, 'no upload bytes flow after the cancellation');
+    } finally {
+      ownProxy.uploadThrottle = 0;
+    }
+    assert.ok(!c.lines.some((l) => l.error), JSON.stringify(c.lines));
+    assert.ok(c.lines.some((l) => l.status === 'Pushing'), JSON.stringify(c.lines));
+    assert.ok(await d.ping(), 'the daemon is healthy');
+    await waitFor(async () => (await readdir(join(d.dataRoot, 'content', 'ingest'))).length === 0, 'the spool file removed');
+    assert.deepEqual(await filesUnder(join(ownRoot, '_uploads')), [], 'no upload session left in the registry');
+    const out = await ok(['push', `${repo}:1`]);
+    assert.match(out, /: Pushed\n/);
+    assert.match(out, /1: digest: sha256:[a-f0-9]{64} size: \d+/);
+    await ok(['rmi', `${repo}:1`]);
   });
 
   void test('a registry answering 201 to the start of an upload it cannot have: clear error', async () => {
