@@ -7,6 +7,7 @@ import {
 import { decompressStream } from '../archive/index.js';
 import type { LocalContentStore } from '../content/index.js';
 import type { LayerStore, PreparedLayer } from '../snapshots/index.js';
+import { DEFAULT_RETRY, withRetries, type RetryPolicy } from './retry.js';
 
 /** What the image service needs from a registry client (src/distribution implements it; wired by the engine). */
 export interface RegistrySession {
@@ -128,6 +129,8 @@ export interface PullHost {
   recordSource(diffId: Digest, src: { digest: Digest; mediaType: string; size: number; domain: string; path: string }): Promise<void>;
   /** Layers fetched and unpacked at once. */
   concurrency?: number;
+  /** How a layer download that failed transiently is tried again (retry.ts; dockerd's 5 retries by default). */
+  retry?: RetryPolicy;
   /** Removes the blobs and unpacked layers of a failed pull that no image refers to. */
   discard(blobs: Digest[], chains: Digest[]): Promise<void>;
 }
@@ -191,6 +194,12 @@ export async function pullOne(host: PullHost, session: RegistrySession, repo: Re
   const unpacks = new Map<string, Promise<PreparedLayer | undefined>>();
   const written: Digest[] = [];
   const limit = new Limiter(host.concurrency ?? PARALLEL);
+  // A layer download that fails transiently starts again (the failed attempt has dropped its partial work: body
+  // stream, prepared directory, ingest file); a wait for a retry ends when the pull is cancelled or has failed.
+  const failed = new AbortController();
+  const stopRetries = signal ? AbortSignal.any([signal, failed.signal]) : failed.signal;
+  const retrying = <T>(sid: string, attempt: () => Promise<T>): Promise<T> =>
+    withRetries(attempt, { policy: host.retry ?? DEFAULT_RETRY, id: sid, progress, signal: stopRetries, what: 'Download' });
   const unpack = async (desc: Descriptor, diffId: Digest): Promise<PreparedLayer | undefined> => {
     const sid = shortId(desc.digest);
     if (await host.content.has(diffId)) {
@@ -199,7 +208,7 @@ export async function pullOne(host: PullHost, session: RegistrySession, repo: Re
       return undefined;
     }
     if (limit.full) progress({ status: 'Waiting', id: sid });
-    return limit.run(async () => {
+    return limit.run(() => retrying(sid, async () => {
       signal?.throwIfAborted();
       const { stream, size } = await session.getBlob(desc.digest);
       const total = desc.size ?? size;
@@ -216,7 +225,10 @@ export async function pullOne(host: PullHost, session: RegistrySession, repo: Re
       const { stream: plain } = await decompressStream(verifier);
       const toStore = new PassThrough({ highWaterMark: 1 << 20 });
       const toLayer = new PassThrough({ highWaterMark: 1 << 20 });
-      const stored = host.content.write(toStore, { expected: diffId }).then((r) => { written.push(diffId); return r; });
+      // A download that breaks early destroys both before their consumers may listen (they start after a mkdir):
+      // the error must not go unhandled (it is reported through `fed` and the consumers' promises).
+      for (const p of [toStore, toLayer]) p.on('error', () => undefined);
+      const stored = host.content.write(toStore, { expected: diffId }).then((r) => { if (!written.includes(diffId)) written.push(diffId); return r; });
       const prepared = host.layers.prepare(toLayer, { verifiedElsewhere: diffId }); // the store write checks it
       const fed = tee(plain, [toStore, toLayer]);
       const [f, w, l] = await Promise.allSettled([fed, stored, prepared]);
@@ -232,7 +244,7 @@ export async function pullOne(host: PullHost, session: RegistrySession, repo: Re
       progress({ status: 'Verifying Checksum', id: sid });
       progress({ status: 'Download complete', id: sid });
       return l.value;
-    });
+    }));
   };
   for (let i = 0; i < layers.length; i++) {
     if (present[i]) continue;
@@ -273,6 +285,7 @@ export async function pullOne(host: PullHost, session: RegistrySession, repo: Re
     await recordSources(host, repo, layers, diffIds);
     return { id, manifestDigest: top.digest, isNew };
   } catch (err) {
+    failed.abort(err);
     const rest = await Promise.allSettled(unpacks.values());
     for (const [k, r] of [...unpacks.keys()].map((k, j) => [k, rest[j]!] as const)) {
       if (r.status === 'fulfilled' && r.value && !used.has(k)) await host.layers.discard(r.value);

@@ -9,6 +9,7 @@ import { gzipFile } from '../archive/index.js';
 import type { LocalContentStore } from '../content/index.js';
 import type { DistributionMetadata } from './dist-meta.js';
 import { progressBar, type Progress, type RegistrySession, type UploadSource } from './pull.js';
+import { DEFAULT_RETRY, withRetries, type RetryPolicy } from './retry.js';
 
 const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
 const DOCKER_CONFIG = 'application/vnd.docker.container.image.v1+json';
@@ -27,6 +28,8 @@ export interface PushHost {
   meta: DistributionMetadata;
   /** Layer uploads of the whole daemon at once (dockerd's max-concurrent-uploads). */
   uploads: Semaphore;
+  /** How a layer upload that failed transiently is tried again (retry.ts; dockerd's 5 retries by default). */
+  retry?: RetryPolicy;
 }
 
 interface Pushed { digest: Digest; mediaType: string; size: number }
@@ -54,7 +57,9 @@ export async function pushOne(host: PushHost, session: RegistrySession, target: 
         await host.uploads.acquire(stop);
       }
       try {
-        return await pushLayer(host, session, target, diffId, sid, progress, stop);
+        // A transient failure starts the layer again (its upload session was cancelled, its spool removed).
+        return await withRetries(() => pushLayer(host, session, target, diffId, sid, progress, stop),
+          { policy: host.retry ?? DEFAULT_RETRY, id: sid, progress, signal: stop, what: 'Upload' });
       } finally {
         host.uploads.release();
       }

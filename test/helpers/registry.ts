@@ -134,8 +134,8 @@ export class CountingProxy {
   uploadBytes = 0;
   uploadAborts = 0;
   uploadCancels = 0;
-  /** Fault injection: the next `cutBlobGets` blob downloads are cut (connection reset) after `cutAfter` body bytes. */
-  cutBlobGets = 0;
+  /** Fault injection: downloads of these blobs are cut (connection reset) after `cutAfter` body bytes, so many times. */
+  cutBlobs = new Map<string, number>();
   cutAfter = 256 << 10;
   private readonly server: http.Server;
   port = 0;
@@ -182,12 +182,12 @@ export class CountingProxy {
       if (req.method === 'POST' && /\/blobs\/uploads\/\?.*mount=/.test(req.url ?? '')) this.mounts++;
       const starts = req.method === 'POST' && upload && !/mount=/.test(req.url ?? '');
       if (starts && this.holdStarts > 0) {
-        this.held.push(() => this.forward(req, res, m !== null, starts));
+        this.held.push(() => this.forward(req, res, m?.[1], starts));
         if (this.held.length >= this.holdStarts) this.release(true);
         else if (this.held.length === 1) this.holdTimer = setTimeout(() => this.release(false), 20_000);
         return;
       }
-      this.forward(req, res, m !== null, starts);
+      this.forward(req, res, m?.[1], starts);
     });
   }
   private release(met: boolean): void {
@@ -199,7 +199,8 @@ export class CountingProxy {
     this.holdStarts = 0;
     for (const f of h) f();
   }
-  private forward(req: http.IncomingMessage, res: http.ServerResponse, isBlob: boolean, starts: boolean): void {
+  private forward(req: http.IncomingMessage, res: http.ServerResponse, blob: string | undefined, starts: boolean): void {
+    const isBlob = blob !== undefined;
     const session = /\/blobs\/uploads\/[^?]/.test(req.url ?? '');
     const ends = (req.method === 'PUT' || req.method === 'DELETE') && session;
     const sendsBody = (req.method === 'PUT' || req.method === 'PATCH') && session;
@@ -211,7 +212,8 @@ export class CountingProxy {
       res.writeHead(ur.statusCode ?? 502, ur.headers);
       if (isBlob && req.method === 'GET') {
         res.on('close', () => { if (!res.writableFinished) this.blobAborts++; });
-        if (this.cutBlobGets > 0) { this.cutBlobGets--; void this.cutPipe(ur, res, this.cutAfter); return; }
+        const cuts = this.cutBlobs.get(blob ?? '') ?? 0;
+        if (cuts > 0 && ur.statusCode === 200) { this.cutBlobs.set(blob!, cuts - 1); void this.cutPipe(ur, res, this.cutAfter); return; }
         if (this.throttle > 0) { void this.slowPipe(ur, res); return; }
         ur.on('data', (c: Buffer) => { this.blobBytes += c.length; });
       }

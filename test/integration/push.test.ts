@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { request, type ClientRequest } from 'node:http';
+import { request, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BERTH, TestDaemon, hasDocker, isRoot, run, sleep, waitFor, type RunResult } from '../helpers/daemon.js';
@@ -85,7 +85,8 @@ void describe('push: chunked uploads, concurrent layers, misbehaving registries'
     ownRoot = join(work, 'own-registry');
     own = await serveBerthRegistry(ownRoot);
     ownProxy = await new CountingProxy(own.host).start();
-    d = await TestDaemon.start({ busybox: false, config: { 'upload-chunk-size': MiB, 'max-concurrent-uploads': 2 } });
+    // Retries of failed layer uploads wait 10 ms, 20 ms... here (dockerd: 5 s, 10 s...).
+    d = await TestDaemon.start({ busybox: false, config: { 'upload-chunk-size': MiB, 'max-concurrent-uploads': 2, 'transfer-retry-delay': 10 } });
     // An image of 4 layers: one of 3.5 MiB of random data (it stays 3.5 MiB once gzipped: 4 chunks), three small.
     const layers = [
       await makeTar({ 'big/random.bin': randomBytes(3.5 * MiB) }),
@@ -243,6 +244,80 @@ void describe('push: chunked uploads, concurrent layers, misbehaving registries'
     const out = await ok(['push', `${repo}:1`]);
     assert.match(out, /: Pushed\n/);
     assert.match(out, /1: digest: sha256:[a-f0-9]{64} size: \d+/);
+    await ok(['rmi', `${repo}:1`]);
+  });
+
+  /** Answers the request 500 with a registry error body (once its body is read: no broken pipe). */
+  function fail500(req: IncomingMessage, res: ServerResponse): true {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ errors: [{ code: 'UNKNOWN', message: 'injected failure' }] }));
+    });
+    return true;
+  }
+
+  /**
+   * The upload sessions docker-registry holds for `repo` (their data and start files): after cancelling a session
+   * on DELETE, docker-registry 2.8 writes its empty hash state back (hashstates/sha256/0), which is all it leaves.
+   */
+  const registryUploads = async (repo: string): Promise<string[]> =>
+    (await filesUnder(join(reg.storage, 'docker', 'registry', 'v2', 'repositories', ...repo.split('/'), '_uploads'))).filter((f) => !f.includes('/hashstates/'));
+
+  void test('a 500 on a PATCH and on the final PUT of an upload: the layer is pushed again, the push succeeds', async () => {
+    const repo = `${regProxy.addr}/flaky/fresh`;
+    await freshImage(`${repo}:1`);
+    let patches = 0;
+    let puts = 0;
+    regProxy.intercept = (req, res) => {
+      const session = /\/blobs\/uploads\/[^?]/.test(req.url ?? '');
+      // The second chunk of the first attempt, then the final PUT of the second.
+      if (req.method === 'PATCH' && session && ++patches === 2) return fail500(req, res);
+      if (req.method === 'PUT' && session && req.headers['content-length'] === '0' && ++puts === 1) return fail500(req, res);
+      return false;
+    };
+    let out: string;
+    const cancels = regProxy.uploadCancels;
+    try {
+      out = await ok(['push', `${repo}:1`]);
+    } finally {
+      regProxy.intercept = undefined;
+    }
+    assert.equal((out.match(/: Retrying in 1 second\n/g) ?? []).length, 2, out);
+    assert.match(out, /: Pushed\n/);
+    const digest = /1: digest: (sha256:[a-f0-9]{64}) size: \d+/.exec(out)?.[1];
+    assert.ok(digest, out);
+    assert.equal(regProxy.uploadCancels, cancels + 2, 'each failed attempt cancelled its upload session');
+    assert.deepEqual(await registryUploads('flaky/fresh'), [], 'no upload session left in the registry');
+    assert.deepEqual(await readdir(join(d.dataRoot, 'content', 'ingest')), []);
+    // What the registry holds is the image: pulled back after removing it here, the same ID.
+    const id = (await ok(['image', 'inspect', '--format', '{{.Id}}', `${repo}:1`])).trim();
+    await ok(['rmi', `${repo}:1`]);
+    assert.match(await ok(['pull', `${repo}:1`]), new RegExp(`Digest: ${digest}`));
+    assert.equal((await ok(['image', 'inspect', '--format', '{{.Id}}', `${repo}:1`])).trim(), id);
+    await ok(['rmi', `${repo}:1`]);
+  });
+
+  void test('a registry answering 500 to every PATCH: a clear error after 5 retries, nothing left, daemon fine', async () => {
+    const repo = `${regProxy.addr}/broken/fresh`;
+    await freshImage(`${repo}:1`);
+    let patches = 0;
+    regProxy.intercept = (req, res) => {
+      if (req.method === 'PATCH' && /\/blobs\/uploads\/[^?]/.test(req.url ?? '')) { patches++; return fail500(req, res); }
+      return false;
+    };
+    try {
+      const r = await d.berth(['push', `${repo}:1`], { timeoutMs: 120_000 });
+      assert.equal(r.code, 1, r.stdout);
+      assert.match(r.stderr, /uploading a blob to .*broken\/fresh \(bytes 0-1048575\): unknown: injected failure/);
+      assert.equal(patches, 6, 'the first attempt and 5 retries');
+      assert.equal((r.stdout.match(/: Retrying in 1 second\n/g) ?? []).length, 5, r.stdout);
+    } finally {
+      regProxy.intercept = undefined;
+    }
+    assert.ok(await d.ping(), 'the daemon is healthy');
+    assert.deepEqual(await registryUploads('broken/fresh'), [], 'every upload session was cancelled');
+    assert.deepEqual(await readdir(join(d.dataRoot, 'content', 'ingest')), []);
     await ok(['rmi', `${repo}:1`]);
   });
 
