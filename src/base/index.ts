@@ -9,3 +9,4 @@ export * from './child-stdin.js';
 export * from './go-path.js';
 export * from './platform.js';
 export * from './semaphore.js';
+export * from './go-format.js';

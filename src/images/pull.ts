@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { PassThrough, Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
-import { InvalidArgumentError, NotFoundError, errorMessage } from '../base/index.js';
+import { InvalidArgumentError, NotFoundError, errorMessage, goHumanSize } from '../base/index.js';
 import {
   Digester, childChainId, digestOf, isDigest, shortId, type Descriptor, type Digest, type ImageConfig, type Reference,
 } from '../oci/index.js';
@@ -65,21 +65,19 @@ const PARALLEL = 4;
 interface IndexJson { manifests?: Array<Descriptor & { platform?: { os?: string; architecture?: string; variant?: string } }> }
 interface ManifestJson { schemaVersion?: number; mediaType?: string; config?: Descriptor; layers?: Descriptor[] }
 
-function fmtBytes(n: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1000 && i < units.length - 1) { v /= 1000; i++; }
-  return `${i === 0 ? v : v.toFixed(v < 10 ? 3 : v < 100 ? 2 : 1).replace(/\.?0+$/, '')}${units[i]}`;
-}
-
-/** Docker's progress bar text: `[=====>      ]  1.2MB/3.4MB`. */
+/**
+ * The `progress` text of Docker's JSON progress messages, as moby's JSONProgress.String() renders it in the daemon
+ * (no terminal there, so 200 columns: the bar is always shown): `[=====>      ]  1.21MB/3.4MB`, a 51-column bar of
+ * `=` for every 2 % done and a `>`, then current/total in go-units' HumanSize (current alone past the total); only
+ * the size (padded to 8) without a total; nothing when there is neither.
+ */
 export function progressBar(current: number, total: number | undefined): string {
-  if (!total || total <= 0) return fmtBytes(current);
-  const width = 50;
-  const filled = Math.min(width, Math.floor((current / total) * width));
-  const bar = '='.repeat(Math.max(0, filled - 1)) + (filled > 0 ? (filled >= width ? '=' : '>') : '') + ' '.repeat(width - filled);
-  return `[${bar}] ${fmtBytes(current).padStart(8)}/${fmtBytes(total)}`;
+  const t = total ?? 0;
+  if (current <= 0 && t <= 0) return '';
+  const cur = goHumanSize(current).padStart(8);
+  if (t <= 0) return cur;
+  const pct = Math.min(50, Math.trunc(Math.trunc((current / t) * 100) / 2));
+  return `[${'='.repeat(Math.max(0, pct))}>${' '.repeat(Math.max(0, 50 - pct))}] ${current > t ? cur : `${cur}/${goHumanSize(t)}`}`;
 }
 
 /** Picks the manifest for `want` from an index (variant matched when given; amd64 has none; arm64 defaults to v8). */

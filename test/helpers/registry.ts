@@ -303,7 +303,8 @@ export class CountingProxy {
   }
 }
 
-export interface LayerSpec { tar: Buffer; compression: 'gzip' | 'zstd' | 'none' }
+/** A layer: its tar, compressed as said; `blob` gives the compressed bytes to store as they are. */
+export interface LayerSpec { tar: Buffer; compression: 'gzip' | 'zstd' | 'none'; blob?: Buffer }
 export interface BuiltImage { manifest: Buffer; manifestDigest: string; configDigest: string; layerDigests: string[] }
 
 const LAYER_TYPES = { gzip: 'application/vnd.oci.image.layer.v1.tar+gzip', zstd: 'application/vnd.oci.image.layer.v1.tar+zstd', none: 'application/vnd.oci.image.layer.v1.tar' };
@@ -325,7 +326,7 @@ export class OciLayout {
     const diffIds = [];
     for (const l of layers) {
       diffIds.push(sha256(l.tar));
-      const data = l.compression === 'gzip' ? gzipSync(l.tar) : l.compression === 'zstd' ? await zstd(l.tar) : l.tar;
+      const data = l.blob ?? (l.compression === 'gzip' ? gzipSync(l.tar) : l.compression === 'zstd' ? await zstd(l.tar) : l.tar);
       descs.push({ mediaType: LAYER_TYPES[l.compression], digest: await this.blob(data), size: data.length });
     }
     const config = Buffer.from(JSON.stringify({
