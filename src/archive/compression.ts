@@ -92,10 +92,12 @@ export async function decompressStream(src: Readable): Promise<{ stream: Readabl
       return { stream, compression };
     case 'gzip': {
       const gz = createGunzip({ chunkSize: 128 << 10 });
-      stream.on('error', (err) => gz.destroy(err));
+      let srcErr: Error | undefined;
+      stream.on('error', (err) => { srcErr = err; gz.destroy(err); });
       stream.pipe(gz);
       const out = new PassThrough();
-      gz.on('error', (err) => out.destroy(new InvalidArgumentError(`gzip decompression failed: ${err.message}`)));
+      // The source's own failure (a download cut short) passes as it is; only zlib's are about the data.
+      gz.on('error', (err) => out.destroy(err === srcErr ? err : new InvalidArgumentError(`gzip decompression failed: ${err.message}`)));
       gz.pipe(out);
       return { stream: out, compression };
     }

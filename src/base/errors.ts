@@ -17,9 +17,12 @@ export type ErrorKind =
 
 export abstract class BerthError extends Error {
   abstract readonly kind: ErrorKind;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
+  /** A failure that may not happen again (a registry's 5xx or 429, a time-out): worth a retry. */
+  readonly transient: boolean;
+  constructor(message: string, options?: { cause?: unknown; transient?: boolean }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = new.target.name;
+    this.transient = options?.transient ?? false;
   }
 }
 
@@ -51,6 +54,28 @@ export function errnoCode(err: unknown): string | undefined {
     return (err as { code: string }).code;
   }
   return undefined;
+}
+
+/** Errno codes of a connection that failed or broke: the network, not the data, is at fault. */
+const NETWORK_CODES = new Set([
+  'ECONNRESET', 'ECONNREFUSED', 'ECONNABORTED', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'EHOSTDOWN', 'ENETUNREACH',
+  'ENETDOWN', 'ENETRESET', 'EAI_AGAIN',
+]);
+
+/**
+ * True when `err` (or an error in its cause chain) is worth a retry: a network error (connection reset or refused,
+ * `socket hang up`, a body cut short...) or an error marked `transient`. Never a cancellation.
+ */
+export function isTransient(err: unknown): boolean {
+  let cur: unknown = err;
+  for (let i = 0; i < 16 && cur; i++) {
+    if (cur instanceof CancelledError || (cur instanceof Error && cur.name === 'AbortError')) return false;
+    if (cur instanceof BerthError && cur.transient) return true;
+    const code = errnoCode(cur);
+    if (code !== undefined && NETWORK_CODES.has(code)) return true;
+    cur = cur instanceof Error ? cur.cause : undefined;
+  }
+  return false;
 }
 
 export function isNotFound(err: unknown): boolean {

@@ -10,3 +10,4 @@ export * from './go-path.js';
 export * from './platform.js';
 export * from './semaphore.js';
 export * from './drained.js';
+export * from './go-format.js';

@@ -18,6 +18,8 @@ export const MANIFEST_ACCEPT = [
 ];
 
 const MAX_MANIFEST = 4 << 20;
+/** How long the DELETE of an abandoned upload session may take. */
+const CANCEL_TIMEOUT_MS = 10_000;
 
 export interface RepoName { domain: string; path: string }
 
@@ -79,7 +81,7 @@ async function send(method: string, url: URL, headers: OutgoingHttpHeaders, body
   const res = await new Promise<IncomingMessage>((resolve, reject) => {
     req = mod.request(url, { method, headers, ...(signal ? { signal } : {}), ...(url.protocol === 'https:' ? { ca: cas() } : {}) }, resolve);
     req.on('error', reject);
-    req.setTimeout(60_000, () => req.destroy(new UnavailableError(`${method} ${url.href}: timed out`)));
+    req.setTimeout(60_000, () => req.destroy(new UnavailableError(`${method} ${url.href}: timed out`, { transient: true })));
     if (body === undefined) req.end();
     else if (Buffer.isBuffer(body)) req.end(body);
     else {
@@ -112,6 +114,15 @@ export async function readBody(res: IncomingMessage, max = MAX_MANIFEST): Promis
     chunks.push(c as Buffer);
   }
   return Buffer.concat(chunks);
+}
+
+/** An unexpected answer as an error: `what: <the registry's words>`, transient (worth a retry) for 5xx and 429. */
+async function unexpected(res: IncomingMessage, what: string): Promise<UnavailableError> {
+  return new UnavailableError(`${what}: ${await registryError(res)}`, { transient: transientStatus(res.statusCode) });
+}
+
+function transientStatus(status: number | undefined): boolean {
+  return status !== undefined && (status >= 500 || status === 429);
 }
 
 /** `{errors:[{code,message}]}` → `code: message` (or the status line). */
@@ -150,10 +161,14 @@ export class RepositorySession {
     return this.repo.domain === 'docker.io' && this.repo.path.startsWith('library/') ? this.repo.path.slice(8) : `${this.repo.domain}/${this.repo.path}`;
   }
 
-  /** A request with auth: on 401, answers the challenge once and retries. */
-  async request(method: string, url: URL, headers: OutgoingHttpHeaders = {}, body?: () => Buffer | Readable, signal?: AbortSignal): Promise<Resp> {
+  /**
+   * A request with auth: on 401, answers the challenge once and retries. It ends when `signal` or the session's
+   * signal aborts; `unbound` leaves the session's out (clean-up that must go out after the session was aborted).
+   */
+  async request(method: string, url: URL, headers: OutgoingHttpHeaders = {}, body?: () => Buffer | Readable, signal?: AbortSignal, unbound = false): Promise<Resp> {
     const h = (): OutgoingHttpHeaders => ({ 'user-agent': this.client.userAgent, ...headers, ...(this.authorization ? { authorization: this.authorization } : {}) });
-    const sig = signal && this.signal ? AbortSignal.any([signal, this.signal]) : signal ?? this.signal;
+    const own = unbound ? undefined : this.signal;
+    const sig = signal && own ? AbortSignal.any([signal, own]) : signal ?? own;
     const first = body?.();
     let r = await send(method, url, h(), first, 5, sig);
     if (r.res.statusCode !== 401) return r;
@@ -170,7 +185,7 @@ export class RepositorySession {
     if (bearer && bearer.params['realm']) {
       const scope = bearer.params['scope'] ?? `repository:${this.repo.path}:${this.actions}`;
       try {
-        this.authorization = `Bearer ${await this.client.fetchToken(bearer.params, scope, this.auth, this.signal)}`;
+        this.authorization = `Bearer ${await this.client.fetchToken(bearer.params, scope, this.auth, sig)}`;
       } catch (err) {
         if (err instanceof UnauthorizedError) throw this.denied(err.message);
         throw err;
@@ -218,7 +233,7 @@ export class RepositorySession {
         const shown = isDigest(reference) ? `${this.displayName}@${reference}` : `${this.displayName}:${reference}`;
         throw new NotFoundError(`manifest for ${shown} not found: ${msg}`);
       }
-      if (res.statusCode !== 200) throw new UnavailableError(`fetching manifest ${reference} of ${this.displayName}: ${await registryError(res)}`);
+      if (res.statusCode !== 200) throw await unexpected(res, `fetching manifest ${reference} of ${this.displayName}`);
       const bytes = await readBody(res);
       const digest = digestOf(bytes);
       if (isDigest(reference) && digest !== reference) {
@@ -240,7 +255,7 @@ export class RepositorySession {
       res.resume();
       throw new NotFoundError(`blob ${digest} not found in ${this.displayName}`);
     }
-    if (res.statusCode !== 200) throw new UnavailableError(`fetching blob ${digest}: ${await registryError(res)}`);
+    if (res.statusCode !== 200) throw await unexpected(res, `fetching blob ${digest}`);
     const len = Number(res.headers['content-length']);
     return { stream: res, size: Number.isFinite(len) ? len : undefined };
   }
@@ -261,7 +276,7 @@ export class RepositorySession {
       for (let page = 0; url && page < 1000; page++) {
         const { res } = await this.request('GET', url);
         if (res.statusCode === 404) { res.resume(); throw new NotFoundError(`repository ${this.displayName} not found`); }
-        if (res.statusCode !== 200) throw new UnavailableError(`listing tags of ${this.displayName}: ${await registryError(res)}`);
+        if (res.statusCode !== 200) throw await unexpected(res, `listing tags of ${this.displayName}`);
         const link = res.headers.link;
         const j = JSON.parse((await readBody(res)).toString('utf8')) as { tags?: string[] | null };
         tags.push(...(j.tags ?? []));
@@ -277,7 +292,7 @@ export class RepositorySession {
     const { res } = await this.request('HEAD', this.url(`/blobs/${digest}`));
     res.resume();
     if (res.statusCode === 404) return undefined;
-    if (res.statusCode !== 200) throw new UnavailableError(`checking blob ${digest}: ${res.statusCode}`);
+    if (res.statusCode !== 200) throw new UnavailableError(`checking blob ${digest}: ${res.statusCode}`, { transient: transientStatus(res.statusCode) });
     return Number(res.headers['content-length'] ?? 0);
   }
 
@@ -350,7 +365,7 @@ export class RepositorySession {
       if (digest && (await this.headBlob(digest)) !== undefined) return undefined;
       throw new UnavailableError(`uploading ${digest ?? 'a blob'} to ${this.displayName}: the registry answered 201 Created to the start of the upload but does not have the blob`);
     }
-    if (res.statusCode !== 202) throw new UnavailableError(`starting an upload to ${this.displayName}: ${await registryError(res)}`);
+    if (res.statusCode !== 202) throw await unexpected(res, `starting an upload to ${this.displayName}`);
     res.resume();
     if (!res.headers.location) throw new UnavailableError(`starting an upload to ${this.displayName}: the registry gave no Location for the upload`);
     return new URL(res.headers.location, start);
@@ -365,7 +380,7 @@ export class RepositorySession {
       res.resume();
       throw new UnavailableError(`uploading a blob to ${this.displayName}: the registry refused the chunk of bytes ${start}-${end - 1} with 416 Requested Range Not Satisfiable${held}`);
     }
-    if (res.statusCode !== 202) throw new UnavailableError(`uploading a blob to ${this.displayName} (bytes ${start}-${end - 1}): ${await registryError(res)}`);
+    if (res.statusCode !== 202) throw await unexpected(res, `uploading a blob to ${this.displayName} (bytes ${start}-${end - 1})`);
     res.resume();
     const range = typeof res.headers.range === 'string' ? /(\d+)-(\d+)/.exec(res.headers.range) : null;
     if (range && Number(range[2]) !== end - 1) {
@@ -382,21 +397,24 @@ export class RepositorySession {
     const size = body ? body.end - body.start : 0;
     const put = await this.request('PUT', u, { 'content-type': 'application/octet-stream', 'content-length': String(size) },
       () => (body ? body.src.read(body.start, body.end) : Buffer.alloc(0)), signal);
-    if (put.res.statusCode !== 201) throw new UnavailableError(`uploading ${digest} to ${this.displayName}: ${await registryError(put.res)}`);
+    if (put.res.statusCode !== 201) throw await unexpected(put.res, `uploading ${digest} to ${this.displayName}`);
     put.res.resume();
   }
 
-  /** Best effort: DELETE of an unfinished upload session. */
+  /**
+   * Best effort: DELETE of an unfinished upload session, sent even when the session was aborted (the client of
+   * the push went away), within a few seconds.
+   */
   private async cancelUpload(loc: URL): Promise<void> {
     try {
-      const { res } = await this.request('DELETE', loc);
+      const { res } = await this.request('DELETE', loc, {}, undefined, AbortSignal.timeout(CANCEL_TIMEOUT_MS), true);
       res.resume();
     } catch { /* the registry drops stale uploads itself */ }
   }
 
   async putManifest(reference: string, mediaType: string, bytes: Buffer): Promise<Digest> {
     const { res } = await this.request('PUT', this.url(`/manifests/${reference}`), { 'content-type': mediaType, 'content-length': String(bytes.length) }, () => bytes);
-    if (res.statusCode !== 201) throw new UnavailableError(`pushing manifest ${reference}: ${await registryError(res)}`);
+    if (res.statusCode !== 201) throw await unexpected(res, `pushing manifest ${reference}`);
     res.resume();
     return digestOf(bytes);
   }
@@ -442,7 +460,7 @@ export class RegistryClient {
     }
     const { res } = await send('GET', url, headers, undefined, 5, signal);
     if (res.statusCode === 401 || res.statusCode === 403) throw new UnauthorizedError(`unauthorized: ${await registryError(res)}`);
-    if (res.statusCode !== 200) throw new UnavailableError(`token server ${url.origin}: ${await registryError(res)}`);
+    if (res.statusCode !== 200) throw await unexpected(res, `token server ${url.origin}`);
     const j = JSON.parse((await readBody(res)).toString('utf8')) as { access_token?: string; token?: string };
     const t = j.token ?? j.access_token;
     if (!t) throw new UnauthorizedError('unauthorized: the token server returned no token');

@@ -60,3 +60,20 @@ void test('daemon.json: max-concurrent-uploads (default 5) and upload-chunk-size
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+void test('daemon.json: max-download-attempts, max-upload-attempts (default 5), transfer-retry-delay (default 5000 ms)', async () => {
+  await withFile({}, async (configFile) => {
+    const c = await loadConfig({ configFile });
+    assert.deepEqual([c.maxDownloadAttempts, c.maxUploadAttempts, c.transferRetryDelay], [5, 5, 5000]);
+  });
+  await withFile({ 'max-download-attempts': 0, 'max-upload-attempts': 2, 'transfer-retry-delay': 10 }, async (configFile) => {
+    const c = await loadConfig({ configFile });
+    assert.deepEqual([c.maxDownloadAttempts, c.maxUploadAttempts, c.transferRetryDelay], [0, 2, 10]);
+  });
+  await withFile({ 'transfer-retry-delay': '5s' }, async (configFile) => {
+    await assert.rejects(loadConfig({ configFile }), /invalid transfer-retry-delay "5s"/);
+  });
+  await withFile({ 'max-download-attempts': -1 }, async (configFile) => {
+    await assert.rejects(loadConfig({ configFile }), /invalid max-download-attempts -1/);
+  });
+});

@@ -24,6 +24,12 @@ export interface DaemonConfig {
   maxConcurrentUploads: number;
   /** Blobs above this size are uploaded in PATCHes of this size; 0 = in one request (berth's `upload-chunk-size`). */
   uploadChunkSize: number | undefined;
+  /** Retries of a layer download that failed transiently (dockerd's `max-download-attempts`, default 5). */
+  maxDownloadAttempts: number;
+  /** The same for a layer upload (`max-upload-attempts`, default 5). */
+  maxUploadAttempts: number;
+  /** The n-th retry of a layer waits n times this many ms (berth's `transfer-retry-delay`; dockerd's 5 s). */
+  transferRetryDelay: number;
   liveRestore: boolean;
 }
 
@@ -44,7 +50,7 @@ const KNOWN_KEYS = new Set([
   'log-opts', 'detach-keys', 'detachKeys', 'insecure-registries', 'registry-mirrors', 'live-restore', 'storage-driver',
   'max-concurrent-downloads',
   'features', 'experimental', 'iptables', 'ip-forward', 'bridge', 'bip', 'dns', 'dns-opts', 'dns-search',
-  'max-concurrent-uploads', 'upload-chunk-size',
+  'max-concurrent-uploads', 'upload-chunk-size', 'max-download-attempts', 'max-upload-attempts', 'transfer-retry-delay',
 ]);
 
 export async function loadConfig(flags: DaemonFlags): Promise<DaemonConfig> {
@@ -101,6 +107,9 @@ export async function loadConfig(flags: DaemonFlags): Promise<DaemonConfig> {
     maxConcurrentDownloads: int('max-concurrent-downloads', 1) ?? 4,
     maxConcurrentUploads: int('max-concurrent-uploads', 1) ?? 5,
     uploadChunkSize: int('upload-chunk-size', 0),
+    maxDownloadAttempts: int('max-download-attempts', 0) ?? 5,
+    maxUploadAttempts: int('max-upload-attempts', 0) ?? 5,
+    transferRetryDelay: int('transfer-retry-delay', 0) ?? 5000,
     liveRestore: true,
   };
 }

@@ -66,6 +66,9 @@ export class Engine {
         }),
         maxConcurrentDownloads: config.maxConcurrentDownloads,
         maxConcurrentUploads: config.maxConcurrentUploads,
+        maxDownloadRetries: config.maxDownloadAttempts,
+        maxUploadRetries: config.maxUploadAttempts,
+        retryDelayMs: config.transferRetryDelay,
       });
       await images.init();
       const caps = await hostCapabilities();

@@ -21,9 +21,19 @@ void test('selectPlatform picks os/arch, prefers no variant, matches a variant w
   assert.equal(selectPlatform(index, { os: 'linux', architecture: 's390x' }), undefined);
 });
 
-void test('progressBar renders like docker', () => {
-  assert.equal(progressBar(0, 100), `[${' '.repeat(50)}]       0B/100B`);
-  assert.match(progressBar(50, 100), /^\[=+>\s+\]\s+50B\/100B$/);
-  assert.match(progressBar(2_500_000, 5_000_000), /2\.5MB\/5MB$/);
-  assert.equal(progressBar(1234, undefined), '1.234kB');
+void test('progressBar is moby\'s JSONProgress.String() as the daemon renders it (200 columns)', () => {
+  const bar = (eq: number): string => `[${'='.repeat(eq)}>${' '.repeat(50 - eq)}] `;
+  assert.equal(progressBar(0, 100), `${bar(0)}      0B/100B`);
+  assert.equal(progressBar(50, 100), `${bar(25)}     50B/100B`);
+  assert.equal(progressBar(99, 100), `${bar(49)}     99B/100B`);
+  assert.equal(progressBar(2_500_000, 5_000_000), `${bar(25)}   2.5MB/5MB`);
+  assert.equal(progressBar(2_811_874, 2_811_874), `${bar(50)} 2.812MB/2.812MB`);
+  assert.equal(progressBar(1_049_000, 32_654_321), `${bar(1)} 1.049MB/32.65MB`);
+  assert.equal(progressBar(10_625, 1_000_000), `${bar(0)} 10.62kB/1MB`);
+  // Past the total: the bar is full and only the current size shows.
+  assert.equal(progressBar(150, 100), `${bar(50)}    150B`);
+  // Without a total: the size alone, padded to 8; with neither, nothing.
+  assert.equal(progressBar(1234, undefined), ' 1.234kB');
+  assert.equal(progressBar(123_456_789, 0), ' 123.5MB');
+  assert.equal(progressBar(0, undefined), '');
 });

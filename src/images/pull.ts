@@ -1,12 +1,13 @@
 import { createReadStream } from 'node:fs';
 import { PassThrough, Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
-import { InvalidArgumentError, NotFoundError, drained, errorMessage } from '../base/index.js';
+import { InvalidArgumentError, NotFoundError, drained, errorMessage, goHumanSize } from '../base/index.js';
 import {
   Digester, childChainId, digestOf, isDigest, shortId, type Descriptor, type Digest, type ImageConfig, type Reference,
 } from '../oci/index.js';
 import { decompressStream } from '../archive/index.js';
 import type { LocalContentStore } from '../content/index.js';
 import type { LayerStore, PreparedLayer } from '../snapshots/index.js';
+import { DEFAULT_RETRY, withRetries, type RetryPolicy } from './retry.js';
 
 /** What the image service needs from a registry client (src/distribution implements it; wired by the engine). */
 export interface RegistrySession {
@@ -64,21 +65,19 @@ const PARALLEL = 4;
 interface IndexJson { manifests?: Array<Descriptor & { platform?: { os?: string; architecture?: string; variant?: string } }> }
 interface ManifestJson { schemaVersion?: number; mediaType?: string; config?: Descriptor; layers?: Descriptor[] }
 
-function fmtBytes(n: number): string {
-  const units = ['B', 'kB', 'MB', 'GB', 'TB'];
-  let i = 0;
-  let v = n;
-  while (v >= 1000 && i < units.length - 1) { v /= 1000; i++; }
-  return `${i === 0 ? v : v.toFixed(v < 10 ? 3 : v < 100 ? 2 : 1).replace(/\.?0+$/, '')}${units[i]}`;
-}
-
-/** Docker's progress bar text: `[=====>      ]  1.2MB/3.4MB`. */
+/**
+ * The `progress` text of Docker's JSON progress messages, as moby's JSONProgress.String() renders it in the daemon
+ * (no terminal there, so 200 columns: the bar is always shown): `[=====>      ]  1.21MB/3.4MB`, a 51-column bar of
+ * `=` for every 2 % done and a `>`, then current/total in go-units' HumanSize (current alone past the total); only
+ * the size (padded to 8) without a total; nothing when there is neither.
+ */
 export function progressBar(current: number, total: number | undefined): string {
-  if (!total || total <= 0) return fmtBytes(current);
-  const width = 50;
-  const filled = Math.min(width, Math.floor((current / total) * width));
-  const bar = '='.repeat(Math.max(0, filled - 1)) + (filled > 0 ? (filled >= width ? '=' : '>') : '') + ' '.repeat(width - filled);
-  return `[${bar}] ${fmtBytes(current).padStart(8)}/${fmtBytes(total)}`;
+  const t = total ?? 0;
+  if (current <= 0 && t <= 0) return '';
+  const cur = goHumanSize(current).padStart(8);
+  if (t <= 0) return cur;
+  const pct = Math.min(50, Math.trunc(Math.trunc((current / t) * 100) / 2));
+  return `[${'='.repeat(Math.max(0, pct))}>${' '.repeat(Math.max(0, 50 - pct))}] ${current > t ? cur : `${cur}/${goHumanSize(t)}`}`;
 }
 
 /** Picks the manifest for `want` from an index (variant matched when given; amd64 has none; arm64 defaults to v8). */
@@ -128,6 +127,8 @@ export interface PullHost {
   recordSource(diffId: Digest, src: { digest: Digest; mediaType: string; size: number; domain: string; path: string }): Promise<void>;
   /** Layers fetched and unpacked at once. */
   concurrency?: number;
+  /** How a layer download that failed transiently is tried again (retry.ts; dockerd's 5 retries by default). */
+  retry?: RetryPolicy;
   /** Removes the blobs and unpacked layers of a failed pull that no image refers to. */
   discard(blobs: Digest[], chains: Digest[]): Promise<void>;
 }
@@ -191,6 +192,12 @@ export async function pullOne(host: PullHost, session: RegistrySession, repo: Re
   const unpacks = new Map<string, Promise<PreparedLayer | undefined>>();
   const written: Digest[] = [];
   const limit = new Limiter(host.concurrency ?? PARALLEL);
+  // A layer download that fails transiently starts again (the failed attempt has dropped its partial work: body
+  // stream, prepared directory, ingest file); a wait for a retry ends when the pull is cancelled or has failed.
+  const failed = new AbortController();
+  const stopRetries = signal ? AbortSignal.any([signal, failed.signal]) : failed.signal;
+  const retrying = <T>(sid: string, attempt: () => Promise<T>): Promise<T> =>
+    withRetries(attempt, { policy: host.retry ?? DEFAULT_RETRY, id: sid, progress, signal: stopRetries, what: 'Download' });
   const unpack = async (desc: Descriptor, diffId: Digest): Promise<PreparedLayer | undefined> => {
     const sid = shortId(desc.digest);
     if (await host.content.has(diffId)) {
@@ -199,7 +206,7 @@ export async function pullOne(host: PullHost, session: RegistrySession, repo: Re
       return undefined;
     }
     if (limit.full) progress({ status: 'Waiting', id: sid });
-    return limit.run(async () => {
+    return limit.run(() => retrying(sid, async () => {
       signal?.throwIfAborted();
       const { stream, size } = await session.getBlob(desc.digest);
       const total = desc.size ?? size;
@@ -216,7 +223,10 @@ export async function pullOne(host: PullHost, session: RegistrySession, repo: Re
       const { stream: plain } = await decompressStream(verifier);
       const toStore = new PassThrough({ highWaterMark: 1 << 20 });
       const toLayer = new PassThrough({ highWaterMark: 1 << 20 });
-      const stored = host.content.write(toStore, { expected: diffId }).then((r) => { written.push(diffId); return r; });
+      // A download that breaks early destroys both before their consumers may listen (they start after a mkdir):
+      // the error must not go unhandled (it is reported through `fed` and the consumers' promises).
+      for (const p of [toStore, toLayer]) p.on('error', () => undefined);
+      const stored = host.content.write(toStore, { expected: diffId }).then((r) => { if (!written.includes(diffId)) written.push(diffId); return r; });
       const prepared = host.layers.prepare(toLayer, { verifiedElsewhere: diffId }); // the store write checks it
       const fed = tee(plain, [toStore, toLayer]);
       const [f, w, l] = await Promise.allSettled([fed, stored, prepared]);
@@ -232,7 +242,7 @@ export async function pullOne(host: PullHost, session: RegistrySession, repo: Re
       progress({ status: 'Verifying Checksum', id: sid });
       progress({ status: 'Download complete', id: sid });
       return l.value;
-    });
+    }));
   };
   for (let i = 0; i < layers.length; i++) {
     if (present[i]) continue;
@@ -273,6 +283,7 @@ export async function pullOne(host: PullHost, session: RegistrySession, repo: Re
     await recordSources(host, repo, layers, diffIds);
     return { id, manifestDigest: top.digest, isNew };
   } catch (err) {
+    failed.abort(err);
     const rest = await Promise.allSettled(unpacks.values());
     for (const [k, r] of [...unpacks.keys()].map((k, j) => [k, rest[j]!] as const)) {
       if (r.status === 'fulfilled' && r.value && !used.has(k)) await host.layers.discard(r.value);

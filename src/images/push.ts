@@ -9,6 +9,7 @@ import { gzipFile } from '../archive/index.js';
 import type { LocalContentStore } from '../content/index.js';
 import type { DistributionMetadata } from './dist-meta.js';
 import { progressBar, type Progress, type RegistrySession, type UploadSource } from './pull.js';
+import { DEFAULT_RETRY, withRetries, type RetryPolicy } from './retry.js';
 
 const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
 const DOCKER_CONFIG = 'application/vnd.docker.container.image.v1+json';
@@ -27,6 +28,8 @@ export interface PushHost {
   meta: DistributionMetadata;
   /** Layer uploads of the whole daemon at once (dockerd's max-concurrent-uploads). */
   uploads: Semaphore;
+  /** How a layer upload that failed transiently is tried again (retry.ts; dockerd's 5 retries by default). */
+  retry?: RetryPolicy;
 }
 
 interface Pushed { digest: Digest; mediaType: string; size: number }
@@ -34,12 +37,15 @@ interface Pushed { digest: Digest; mediaType: string; size: number }
 /**
  * Pushes one image (config `id`) as `target` (a tagged reference); returns the manifest digest and size. Layers
  * go up concurrently (bounded by `host.uploads`); the first failure stops the others and is what is thrown.
+ * `signal` (the client went away) stops them all too; the session's own requests end with it as well.
  */
-export async function pushOne(host: PushHost, session: RegistrySession, target: Reference, id: Digest, config: ImageConfig, progress: Progress): Promise<{ digest: Digest; size: number }> {
+export async function pushOne(host: PushHost, session: RegistrySession, target: Reference, id: Digest, config: ImageConfig, progress: Progress, signal?: AbortSignal): Promise<{ digest: Digest; size: number }> {
+  signal?.throwIfAborted();
   const diffIds = config.rootfs.diff_ids;
   const topDown = [...diffIds].reverse();
   for (const d of topDown) progress({ status: 'Preparing', id: shortId(d) });
   const ac = new AbortController();
+  const stop = signal ? AbortSignal.any([signal, ac.signal]) : ac.signal;
   let firstError: unknown;
   const tasks = new Map<string, Promise<Pushed>>();
   for (const diffId of topDown) {
@@ -48,10 +54,12 @@ export async function pushOne(host: PushHost, session: RegistrySession, target: 
       const sid = shortId(diffId);
       if (!host.uploads.tryAcquire()) {
         progress({ status: 'Waiting', id: sid });
-        await host.uploads.acquire(ac.signal);
+        await host.uploads.acquire(stop);
       }
       try {
-        return await pushLayer(host, session, target, diffId, sid, progress, ac.signal);
+        // A transient failure starts the layer again (its upload session was cancelled, its spool removed).
+        return await withRetries(() => pushLayer(host, session, target, diffId, sid, progress, stop),
+          { policy: host.retry ?? DEFAULT_RETRY, id: sid, progress, signal: stop, what: 'Upload' });
       } finally {
         host.uploads.release();
       }
@@ -63,6 +71,7 @@ export async function pushOne(host: PushHost, session: RegistrySession, target: 
   }
   const settled = await Promise.allSettled(tasks.values());
   if (firstError !== undefined || settled.some((s) => s.status === 'rejected')) throw firstError;
+  signal?.throwIfAborted();
   const done = new Map<string, Pushed>();
   for (const [d, t] of tasks) done.set(d, await t);
   const pushed = diffIds.map((d) => done.get(d)!);

@@ -23,6 +23,7 @@ import { DistributionMetadata } from './dist-meta.js';
 import { DEFAULT_CONCURRENT_UPLOADS, pushOne } from './push.js';
 import { pullOne, type Platform, type PullHost, type Progress, type Registry, type RegistryCredentials } from './pull.js';
 import { PullJobs } from './pull-jobs.js';
+import { DEFAULT_RETRY } from './retry.js';
 import { globToRegExp, parseBoolFilter, parseTimestampFilter } from './filters.js';
 
 export interface ImageServiceOptions {
@@ -43,6 +44,11 @@ export interface ImageServiceOptions {
   maxConcurrentDownloads?: number;
   /** Layer uploads of all pushes at once (daemon.json `max-concurrent-uploads`, default 5 as dockerd). */
   maxConcurrentUploads?: number;
+  /** Retries of a layer download / upload that failed transiently (daemon.json `max-download-attempts` / `max-upload-attempts`, default 5). */
+  maxDownloadRetries?: number;
+  maxUploadRetries?: number;
+  /** The n-th retry of a layer waits n times this (daemon.json `transfer-retry-delay`, default 5000 ms as dockerd). */
+  retryDelayMs?: number;
 }
 
 type ImageAction = 'import' | 'tag' | 'untag' | 'delete' | 'pull' | 'push';
@@ -644,6 +650,7 @@ export class ImageService {
           discard: async (blobs, chains) => { this.pullGarbage.push({ blobs, chains }); },
           recordSource: (diffId, src) => this.distMeta.add(diffId, src),
           concurrency: this.opts.maxConcurrentDownloads ?? 4,
+          retry: { retries: this.opts.maxDownloadRetries ?? DEFAULT_RETRY.retries, delayMs: this.opts.retryDelayMs ?? DEFAULT_RETRY.delayMs },
         };
         const r = await pullOne(host, session, target, reference, platform, progress, signal);
         // Like moby: "Downloaded newer image" when the reference did not point at this image before (a new image,
@@ -679,9 +686,10 @@ export class ImageService {
 
   /**
    * `docker push` (POST /images/{name}/push?tag=): one tag, or every tag of `name` when `tag` is empty. Only blobs
-   * the registry lacks are uploaded (HEAD first, cross-repository mounts on the same registry).
+   * the registry lacks are uploaded (HEAD first, cross-repository mounts on the same registry). When `o.signal`
+   * aborts (the client went away) the push stops: its registry requests end, open upload sessions are deleted.
    */
-  async push(o: { name: string; tag?: string; auth?: RegistryCredentials; progress?: Progress }): Promise<void> {
+  async push(o: { name: string; tag?: string; auth?: RegistryCredentials; progress?: Progress; signal?: AbortSignal }): Promise<void> {
     const registry = this.opts.registry;
     if (!registry) throw new UnavailableError('pushing is not configured');
     const progress: Progress = o.progress ?? (() => undefined);
@@ -701,14 +709,22 @@ export class ImageService {
       if (!targets.length) throw new NotFoundError(`An image does not exist locally with the tag: ${familiarName(ref)}`);
     }
     progress({ status: `The push refers to repository [${familiarName(ref)}]` });
-    const session = registry.session({ domain: ref.domain, path: ref.path }, o.auth ?? {}, 'pull,push');
-    for (const t of targets) {
-      const rec = this.find(familiarString(t));
-      const r = await pushOne({ content: this.content, meta: this.distMeta, uploads: this.uploads }, session, t, rec.id, rec.config, progress);
-      progress({ status: `${t.tag}: digest: ${r.digest} size: ${r.size}` });
-      progress({ progressDetail: {}, aux: { Tag: t.tag, Digest: r.digest, Size: r.size } });
-      await this.locked(async () => { await this.refs.set({ domain: t.domain, path: t.path, digest: r.digest }, rec.id); });
-      this.emit('push', familiarString(t), familiarName(t));
+    const { signal } = o;
+    const session = registry.session({ domain: ref.domain, path: ref.path }, o.auth ?? {}, 'pull,push', signal);
+    try {
+      for (const t of targets) {
+        signal?.throwIfAborted();
+        const rec = this.find(familiarString(t));
+        const retry = { retries: this.opts.maxUploadRetries ?? DEFAULT_RETRY.retries, delayMs: this.opts.retryDelayMs ?? DEFAULT_RETRY.delayMs };
+        const r = await pushOne({ content: this.content, meta: this.distMeta, uploads: this.uploads, retry }, session, t, rec.id, rec.config, progress, signal);
+        progress({ status: `${t.tag}: digest: ${r.digest} size: ${r.size}` });
+        progress({ progressDetail: {}, aux: { Tag: t.tag, Digest: r.digest, Size: r.size } });
+        await this.locked(async () => { await this.refs.set({ domain: t.domain, path: t.path, digest: r.digest }, rec.id); });
+        this.emit('push', familiarString(t), familiarName(t));
+      }
+    } catch (err) {
+      if (signal?.aborted) throw new CancelledError('context canceled', { cause: err });
+      throw err;
     }
   }
 

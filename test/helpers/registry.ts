@@ -124,6 +124,19 @@ export class CountingProxy {
   /** Blob body bytes sent to clients, and blob downloads the client closed before their end. */
   blobBytes = 0;
   blobAborts = 0;
+  /** Bytes per 100 ms for upload bodies (PATCH and PUT of an upload session); 0 = unthrottled. */
+  uploadThrottle = 0;
+  /**
+   * Upload body bytes passed to the registry, upload requests the client broke off, and DELETEs of upload
+   * sessions answered (docker-registry answers 404 BLOB_UPLOAD_INVALID, and cancels the session, when the
+   * session holds more than the URL's state says: after a PATCH broken off).
+   */
+  uploadBytes = 0;
+  uploadAborts = 0;
+  uploadCancels = 0;
+  /** Fault injection: downloads of these blobs are cut (connection reset) after `cutAfter` body bytes, so many times. */
+  cutBlobs = new Map<string, number>();
+  cutAfter = 256 << 10;
   private readonly server: http.Server;
   port = 0;
   /** Token auth in front of the registry: `/token` hands out tokens (to `user` only, when set). */
@@ -169,12 +182,12 @@ export class CountingProxy {
       if (req.method === 'POST' && /\/blobs\/uploads\/\?.*mount=/.test(req.url ?? '')) this.mounts++;
       const starts = req.method === 'POST' && upload && !/mount=/.test(req.url ?? '');
       if (starts && this.holdStarts > 0) {
-        this.held.push(() => this.forward(req, res, m !== null, starts));
+        this.held.push(() => this.forward(req, res, m?.[1], starts));
         if (this.held.length >= this.holdStarts) this.release(true);
         else if (this.held.length === 1) this.holdTimer = setTimeout(() => this.release(false), 20_000);
         return;
       }
-      this.forward(req, res, m !== null, starts);
+      this.forward(req, res, m?.[1], starts);
     });
   }
   private release(met: boolean): void {
@@ -186,22 +199,78 @@ export class CountingProxy {
     this.holdStarts = 0;
     for (const f of h) f();
   }
-  private forward(req: http.IncomingMessage, res: http.ServerResponse, isBlob: boolean, starts: boolean): void {
-    const ends = (req.method === 'PUT' || req.method === 'DELETE') && /\/blobs\/uploads\/[^?]/.test(req.url ?? '');
+  private forward(req: http.IncomingMessage, res: http.ServerResponse, blob: string | undefined, starts: boolean): void {
+    const isBlob = blob !== undefined;
+    const session = /\/blobs\/uploads\/[^?]/.test(req.url ?? '');
+    const ends = (req.method === 'PUT' || req.method === 'DELETE') && session;
+    const sendsBody = (req.method === 'PUT' || req.method === 'PATCH') && session;
     const [host, port] = this.target.split(':');
     const up = http.request({ host, port: Number(port), method: req.method, path: req.url, headers: req.headers }, (ur) => {
       if (starts && ur.statusCode === 202) this.maxUploadsInFlight = Math.max(this.maxUploadsInFlight, ++this.uploadsInFlight);
       if (ends && (ur.statusCode === 201 || ur.statusCode === 204)) this.uploadsInFlight--;
+      if (req.method === 'DELETE' && session) this.uploadCancels++;
       res.writeHead(ur.statusCode ?? 502, ur.headers);
       if (isBlob && req.method === 'GET') {
         res.on('close', () => { if (!res.writableFinished) this.blobAborts++; });
+        const cuts = this.cutBlobs.get(blob ?? '') ?? 0;
+        if (cuts > 0 && ur.statusCode === 200) { this.cutBlobs.set(blob!, cuts - 1); void this.cutPipe(ur, res, this.cutAfter); return; }
         if (this.throttle > 0) { void this.slowPipe(ur, res); return; }
         ur.on('data', (c: Buffer) => { this.blobBytes += c.length; });
       }
       ur.pipe(res);
     });
     up.on('error', () => res.destroy());
+    if (!sendsBody) { req.pipe(up); return; }
+    // An upload body: counted as it goes upstream, maybe throttled. A client that goes away before its answer
+    // (connection closed) breaks the request off upstream too.
+    res.on('close', () => {
+      if (!res.writableFinished) { this.uploadAborts++; up.destroy(); }
+    });
+    if (this.uploadThrottle > 0) { void this.slowUpload(req, up); return; }
+    req.on('data', (c: Buffer) => { this.uploadBytes += c.length; });
     req.pipe(up);
+  }
+  /**
+   * Reads the client's body at once (so its going away is seen at once) and passes it upstream at
+   * `uploadThrottle` bytes per 100 ms.
+   */
+  private async slowUpload(src: http.IncomingMessage, dst: http.ClientRequest): Promise<void> {
+    const rate = this.uploadThrottle;
+    const queue: Buffer[] = [];
+    let ended = false;
+    src.on('data', (c: Buffer) => queue.push(c));
+    src.on('end', () => { ended = true; });
+    src.on('error', () => dst.destroy());
+    while (!dst.destroyed) {
+      const chunk = queue.shift();
+      if (!chunk) {
+        if (ended) { dst.end(); return; }
+        await sleep(20);
+        continue;
+      }
+      const part = chunk.subarray(0, rate);
+      if (part.length < chunk.length) queue.unshift(chunk.subarray(rate));
+      this.uploadBytes += part.length;
+      dst.write(part);
+      await sleep(100);
+    }
+  }
+  /** Passes `limit` body bytes on, then resets the client's connection. */
+  private async cutPipe(src: http.IncomingMessage, dst: http.ServerResponse, limit: number): Promise<void> {
+    let sent = 0;
+    try {
+      for await (const c of src) {
+        const chunk = (c as Buffer).subarray(0, limit - sent);
+        sent += chunk.length;
+        this.blobBytes += chunk.length;
+        if (chunk.length && !dst.write(chunk)) await new Promise((r) => dst.once('drain', r));
+        if (sent >= limit) break;
+      }
+    } finally {
+      src.destroy();
+      dst.socket?.resetAndDestroy();
+      dst.destroy();
+    }
   }
   private async slowPipe(src: http.IncomingMessage, dst: http.ServerResponse): Promise<void> {
     const rate = this.throttle; // fixed per download: the test may change it meanwhile
@@ -234,7 +303,8 @@ export class CountingProxy {
   }
 }
 
-export interface LayerSpec { tar: Buffer; compression: 'gzip' | 'zstd' | 'none' }
+/** A layer: its tar, compressed as said; `blob` gives the compressed bytes to store as they are. */
+export interface LayerSpec { tar: Buffer; compression: 'gzip' | 'zstd' | 'none'; blob?: Buffer }
 export interface BuiltImage { manifest: Buffer; manifestDigest: string; configDigest: string; layerDigests: string[] }
 
 const LAYER_TYPES = { gzip: 'application/vnd.oci.image.layer.v1.tar+gzip', zstd: 'application/vnd.oci.image.layer.v1.tar+zstd', none: 'application/vnd.oci.image.layer.v1.tar' };
@@ -256,7 +326,7 @@ export class OciLayout {
     const diffIds = [];
     for (const l of layers) {
       diffIds.push(sha256(l.tar));
-      const data = l.compression === 'gzip' ? gzipSync(l.tar) : l.compression === 'zstd' ? await zstd(l.tar) : l.tar;
+      const data = l.blob ?? (l.compression === 'gzip' ? gzipSync(l.tar) : l.compression === 'zstd' ? await zstd(l.tar) : l.tar);
       descs.push({ mediaType: LAYER_TYPES[l.compression], digest: await this.blob(data), size: data.length });
     }
     const config = Buffer.from(JSON.stringify({

@@ -8,8 +8,12 @@ import { existsSync, readdirSync } from 'node:fs';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { request } from 'node:http';
+import { randomBytes } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import { TestDaemon, isRoot, run, sleep, waitFor } from '../helpers/daemon.js';
-import { serveBerthRegistry } from '../helpers/registry.js';
+import { OciLayout, makeTar, serveBerthRegistry, skopeoCopy } from '../helpers/registry.js';
+import { progressBar } from '../../src/images/pull.js';
 
 const hasDockerd = spawnSync('sh', ['-c', 'command -v dockerd && command -v docker']).status === 0;
 const skip = !isRoot || !hasDockerd;
@@ -107,4 +111,55 @@ void test('dockerd pulls and runs what berthd pushed to berth registry serve, an
   assert.equal((await d.berth(['run', '--rm', b, 'echo', 'back'])).stdout, 'back\n');
   assert.equal((await d.berth(['rmi', a, b])).code, 0);
   assert.equal((await dk(['rmi', a, b])).code, 0);
+});
+
+/** A gzip layer of exactly `size` bytes: a random file's tar, gzipped, its header padded with a comment (FCOMMENT). */
+async function gzipLayerOf(size: number): Promise<{ tar: Buffer; compression: 'gzip'; blob: Buffer }> {
+  // Go's gzip reader takes a comment of at most 511 bytes: the random file is sized to leave about 200.
+  const data = randomBytes(size);
+  let tar = await makeTar({ 'f.bin': data.subarray(0, size - 400) });
+  let gz = gzipSync(tar);
+  tar = await makeTar({ 'f.bin': data.subarray(0, size - 400 + (size - 200 - gz.length)) });
+  gz = gzipSync(tar);
+  const pad = size - gz.length;
+  assert.ok(pad >= 1 && pad < 500 && gz[3] === 0, `gzip of ${gz.length} bytes, flags ${gz[3]}`);
+  const header = Buffer.from(gz.subarray(0, 10));
+  header[3] = 0x10; // FCOMMENT: a NUL-terminated comment follows the 10-byte header
+  return { tar, compression: 'gzip', blob: Buffer.concat([header, Buffer.alloc(pad - 1, 'x'), Buffer.from([0]), gz.subarray(10)]) };
+}
+
+interface ProgressLine { status?: string; id?: string; progress?: string; progressDetail?: { current?: number; total?: number } }
+
+void test('dockerd\'s progress text for its pull is what berth renders for the same numbers', { skip, timeout: 300_000 }, async () => {
+  // Layers whose sizes show go-units' rounding: 10625 bytes is an exact tie (10.62kB, ties to even), 999999 bytes
+  // rounds up to 1000kB; a 3 MiB one gives many Downloading and Extracting steps.
+  const layout = new OciLayout(join(dir, 'progress-layout'));
+  const img = await layout.image([
+    { tar: await makeTar({ 'big.bin': randomBytes(3 << 20) }), compression: 'gzip' },
+    await gzipLayerOf(10_625),
+    await gzipLayerOf(999_999),
+  ]);
+  layout.tag('p', img.descriptor as never);
+  await layout.write();
+  const ref = `${registry!.host}/progress/img:1`;
+  await skopeoCopy(`oci:${join(dir, 'progress-layout')}:p`, `docker://${ref}`);
+
+  const lines = await new Promise<ProgressLine[]>((resolve, reject) => {
+    const req = request({ socketPath: sock, method: 'POST', path: `/v1.41/images/create?fromImage=${encodeURIComponent(ref)}` }, (res) => {
+      let buf = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => { buf += c; });
+      res.on('end', () => resolve(buf.split('\n').filter(Boolean).map((l) => JSON.parse(l) as ProgressLine)));
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  const withProgress = lines.filter((l) => l.progressDetail?.current !== undefined);
+  assert.ok(withProgress.length >= 6, JSON.stringify(lines));
+  for (const total of [10_625, 999_999]) assert.ok(withProgress.some((l) => l.progressDetail!.total === total), `a message with total ${total}`);
+  for (const l of withProgress) {
+    assert.equal(progressBar(l.progressDetail!.current!, l.progressDetail!.total), l.progress ?? '', JSON.stringify(l));
+  }
+  assert.equal((await dk(['rmi', ref])).code, 0);
 });

@@ -87,6 +87,11 @@ void describe('pull from docker-registry', { skip: !isRoot }, () => {
     layout.tag('tamper', tamper.descriptor as never);
     const slow = await layout.image([{ tar: await makeTar({ 'big.bin': randomBytes(3 << 20).toString('base64') }), compression: 'none' }]);
     layout.tag('slow', slow.descriptor as never);
+    const flaky = await layout.image([
+      { tar: await makeTar({ 'flaky.bin': randomBytes(1536 << 10) }), compression: 'gzip' },
+      { tar: await makeTar({ 'steady.txt': 'a layer that downloads fine\n' }), compression: 'gzip' },
+    ]);
+    layout.tag('flaky', flaky.descriptor as never);
     await layout.write();
     const src = (t: string): string => `oci:${join(work, 'layout')}:${t}`;
     await skopeoCopy(src('busybox'), `docker://${reg.addr}/test/busybox:latest`);
@@ -96,8 +101,10 @@ void describe('pull from docker-registry', { skip: !isRoot }, () => {
     await skopeoCopy(src('multi'), `docker://${reg.addr}/test/multi:latest`, ['--all']);
     await skopeoCopy(src('tamper'), `docker://${reg.addr}/test/tamper:latest`);
     await skopeoCopy(src('slow'), `docker://${reg.addr}/test/slow:latest`);
-    Object.assign(imgs, { bb, four1, four2, arm, tamper, slow });
-    d = await TestDaemon.start({ busybox: false });
+    await skopeoCopy(src('flaky'), `docker://${reg.addr}/test/flaky:latest`);
+    Object.assign(imgs, { bb, four1, four2, arm, tamper, slow, flaky });
+    // Retries of failed layer downloads wait 10 ms, 20 ms... here (dockerd: 5 s, 10 s...).
+    d = await TestDaemon.start({ busybox: false, config: { 'transfer-retry-delay': 10 } });
   });
 
   after(async () => {
@@ -204,10 +211,13 @@ void describe('pull from docker-registry', { skip: !isRoot }, () => {
     await writeFile(reg.blobPath(layer), forged);
     const blobsBefore = await blobFiles(d);
     const layersBefore = (await readdir(join(d.dataRoot, 'overlay'))).sort();
+    proxy.blobGets = [];
     try {
       const r = await d.berth(['pull', `${R}/test/tamper`]);
       assert.equal(r.code, 1);
       assert.match(r.stderr, /verification failed for digest sha256:/);
+      assert.doesNotMatch(r.stdout, /Retrying in/, 'a digest mismatch is not retried');
+      assert.deepEqual(proxy.blobGets.filter((g) => g === layer), [layer]);
       assert.deepEqual(await blobFiles(d), blobsBefore);
       assert.deepEqual((await readdir(join(d.dataRoot, 'overlay'))).sort(), layersBefore);
       assert.deepEqual(await readdir(join(d.dataRoot, 'content', 'ingest')), []);
@@ -215,6 +225,70 @@ void describe('pull from docker-registry', { skip: !isRoot }, () => {
     } finally {
       await writeFile(reg.blobPath(layer), original);
     }
+  });
+
+  void test('a layer download reset mid-body is retried alone: the pull succeeds, "Retrying in" shown, store clean', async () => {
+    const [flakyLayer, steadyLayer] = imgs['flaky']!.layerDigests as [string, string];
+    const aborts = proxy.blobAborts;
+    proxy.blobGets = [];
+    proxy.cutBlobs.set(flakyLayer, 1);
+    let r;
+    try {
+      r = await d.berth(['pull', `${R}/test/flaky`]);
+    } finally {
+      proxy.cutBlobs.clear();
+    }
+    assert.equal(r.code, 0, r.stderr);
+    const sid = flakyLayer.slice(7, 19);
+    assert.match(r.stdout, new RegExp(`${sid}: Retrying in 1 second\n`));
+    assert.match(r.stdout, new RegExp(`${sid}: Pull complete\n`));
+    assert.match(r.stdout, /Status: Downloaded newer image/);
+    assert.equal(proxy.blobAborts, aborts + 1, 'the first download was cut');
+    assert.deepEqual(proxy.blobGets.filter((g) => g === flakyLayer), [flakyLayer, flakyLayer], 'the cut layer fetched again');
+    assert.deepEqual(proxy.blobGets.filter((g) => g === steadyLayer), [steadyLayer], 'the other layer fetched once');
+    await storeIsClean(d);
+    assert.deepEqual(await readdir(join(d.dataRoot, 'content', 'ingest')), []);
+    assert.deepEqual((await overlayDirs(d)).filter((n) => n.startsWith('.')), [], 'no overlay/.tmp-* left');
+    const inspect = await d.berth(['image', 'inspect', '--format', '{{.Id}} {{len .RootFS.Layers}}', `${R}/test/flaky`]);
+    assert.equal(inspect.stdout, `${imgs['flaky']!.configDigest} 2\n`, inspect.stderr);
+    assert.equal((await d.berth(['rmi', `${R}/test/flaky`])).code, 0);
+  });
+
+  void test('a layer answered 500 every time: a clear error after 5 retries, nothing left; a 403 is not retried', async () => {
+    const layer = imgs['flaky']!.layerDigests[0]!;
+    const blobsBefore = await blobFiles(d);
+    const layersBefore = await overlayDirs(d);
+    let status = 500;
+    let answered = 0;
+    proxy.intercept = (req, res) => {
+      if (req.method !== 'GET' || !req.url?.endsWith(`/blobs/${layer}`)) return false;
+      answered++;
+      req.resume();
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ errors: [{ code: status === 500 ? 'UNKNOWN' : 'DENIED', message: 'injected failure' }] }));
+      return true;
+    };
+    try {
+      let r = await d.berth(['pull', `${R}/test/flaky`]);
+      assert.equal(r.code, 1, r.stdout);
+      assert.match(r.stderr, new RegExp(`fetching blob ${layer}: unknown: injected failure`));
+      assert.equal(answered, 6, 'the first attempt and 5 retries');
+      assert.equal((r.stdout.match(/Retrying in 1 second\n/g) ?? []).length, 5, r.stdout);
+      status = 403;
+      answered = 0;
+      r = await d.berth(['pull', `${R}/test/flaky`]);
+      assert.equal(r.code, 1, r.stdout);
+      assert.match(r.stderr, /denied: injected failure/);
+      assert.equal(answered, 1, 'a 403 is not retried');
+      assert.doesNotMatch(r.stdout, /Retrying/);
+    } finally {
+      proxy.intercept = undefined;
+    }
+    assert.ok(await d.ping(), 'the daemon is healthy');
+    assert.deepEqual(await blobFiles(d), blobsBefore);
+    assert.deepEqual(await overlayDirs(d), layersBefore, 'no layer and no overlay/.tmp-* left');
+    assert.deepEqual(await readdir(join(d.dataRoot, 'content', 'ingest')), []);
+    assert.notEqual((await d.berth(['image', 'inspect', `${R}/test/flaky`])).code, 0);
   });
 
   void test('a pull killed halfway, then repeated, succeeds and leaves a clean store', async () => {

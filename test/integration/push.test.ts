@@ -7,9 +7,10 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { request, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BERTH, TestDaemon, hasDocker, isRoot, run, type RunResult } from '../helpers/daemon.js';
+import { BERTH, TestDaemon, hasDocker, isRoot, run, sleep, waitFor, type RunResult } from '../helpers/daemon.js';
 import { CountingProxy, TestRegistry, dockerArchive, makeTar, runBuf, serveBerthRegistry, sha256 } from '../helpers/registry.js';
 
 const MiB = 1 << 20;
@@ -31,6 +32,34 @@ async function filesUnder(dir: string): Promise<string[]> {
     else out.push(e.name);
   }
   return out;
+}
+
+interface JsonMessage { status?: string; id?: string; error?: string; progressDetail?: { current?: number; total?: number } }
+
+/** POST /images/{name}/push on berthd's socket, as a client that can go away: collects the JSON messages. */
+function rawPush(d: TestDaemon, name: string, tag: string): { lines: JsonMessage[]; done: Promise<void>; destroy(): void } {
+  const lines: JsonMessage[] = [];
+  let req: ClientRequest | undefined;
+  const done = new Promise<void>((resolve, reject) => {
+    const path = `/v1.45/images/${encodeURIComponent(name)}/push?tag=${encodeURIComponent(tag)}`;
+    req = request({ socketPath: d.socket, method: 'POST', path, headers: { 'x-registry-auth': Buffer.from('{}').toString('base64url') } }, (res) => {
+      let buf = '';
+      res.setEncoding('utf8');
+      res.on('data', (s: string) => {
+        buf += s;
+        for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+          lines.push(JSON.parse(buf.slice(0, nl)) as JsonMessage);
+          buf = buf.slice(nl + 1);
+        }
+      });
+      res.on('end', () => resolve());
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  done.catch(() => undefined); // a destroyed client's request fails
+  return { lines, done, destroy: () => req?.destroy() };
 }
 
 void describe('push: chunked uploads, concurrent layers, misbehaving registries', { skip: !isRoot }, () => {
@@ -56,7 +85,8 @@ void describe('push: chunked uploads, concurrent layers, misbehaving registries'
     ownRoot = join(work, 'own-registry');
     own = await serveBerthRegistry(ownRoot);
     ownProxy = await new CountingProxy(own.host).start();
-    d = await TestDaemon.start({ busybox: false, config: { 'upload-chunk-size': MiB, 'max-concurrent-uploads': 2 } });
+    // Retries of failed layer uploads wait 10 ms, 20 ms... here (dockerd: 5 s, 10 s...).
+    d = await TestDaemon.start({ busybox: false, config: { 'upload-chunk-size': MiB, 'max-concurrent-uploads': 2, 'transfer-retry-delay': 10 } });
     // An image of 4 layers: one of 3.5 MiB of random data (it stays 3.5 MiB once gzipped: 4 chunks), three small.
     const layers = [
       await makeTar({ 'big/random.bin': randomBytes(3.5 * MiB) }),
@@ -182,6 +212,113 @@ void describe('push: chunked uploads, concurrent layers, misbehaving registries'
     // The same push works once the registry behaves.
     assert.match(await ok(['push', ref]), /1: digest: sha256:/);
     await ok(['rmi', ref]);
+  });
+
+  void test('a client that goes away mid-push cancels it: upload stopped, session deleted, nothing left, a repeat push works', async () => {
+    // berth's own registry: docker-registry 2.8 refuses the DELETE of a session whose PATCH was broken off (the
+    // URL's state then names a stale offset) and leaves the session to its purge.
+    const repo = `${ownProxy.addr}/cancel/fresh`;
+    await freshImage(`${repo}:1`);
+    const aborts = ownProxy.uploadAborts;
+    const cancels = ownProxy.uploadCancels;
+    const before = ownProxy.uploadBytes;
+    ownProxy.uploadThrottle = 64 << 10;
+    const c = rawPush(d, repo, '1');
+    try {
+      await waitFor(() => ownProxy.uploadBytes > before + (256 << 10), 'the upload under way');
+      assert.ok((await filesUnder(join(ownRoot, '_uploads'))).length > 0, 'the registry holds an upload session');
+      c.destroy();
+      await waitFor(() => ownProxy.uploadAborts > aborts, 'the upload broken off');
+      await waitFor(() => ownProxy.uploadCancels > cancels, 'the upload session deleted');
+      const sent = ownProxy.uploadBytes;
+      await sleep(1000);
+      assert.equal(ownProxy.uploadBytes, sent, 'no upload bytes flow after the cancellation');
+    } finally {
+      ownProxy.uploadThrottle = 0;
+    }
+    assert.ok(!c.lines.some((l) => l.error), JSON.stringify(c.lines));
+    assert.ok(c.lines.some((l) => l.status === 'Pushing'), JSON.stringify(c.lines));
+    assert.ok(await d.ping(), 'the daemon is healthy');
+    await waitFor(async () => (await readdir(join(d.dataRoot, 'content', 'ingest'))).length === 0, 'the spool file removed');
+    assert.deepEqual(await filesUnder(join(ownRoot, '_uploads')), [], 'no upload session left in the registry');
+    const out = await ok(['push', `${repo}:1`]);
+    assert.match(out, /: Pushed\n/);
+    assert.match(out, /1: digest: sha256:[a-f0-9]{64} size: \d+/);
+    await ok(['rmi', `${repo}:1`]);
+  });
+
+  /** Answers the request 500 with a registry error body (once its body is read: no broken pipe). */
+  function fail500(req: IncomingMessage, res: ServerResponse): true {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ errors: [{ code: 'UNKNOWN', message: 'injected failure' }] }));
+    });
+    return true;
+  }
+
+  /**
+   * The upload sessions docker-registry holds for `repo` (their data and start files): after cancelling a session
+   * on DELETE, docker-registry 2.8 writes its empty hash state back (hashstates/sha256/0), which is all it leaves.
+   */
+  const registryUploads = async (repo: string): Promise<string[]> =>
+    (await filesUnder(join(reg.storage, 'docker', 'registry', 'v2', 'repositories', ...repo.split('/'), '_uploads'))).filter((f) => !f.includes('/hashstates/'));
+
+  void test('a 500 on a PATCH and on the final PUT of an upload: the layer is pushed again, the push succeeds', async () => {
+    const repo = `${regProxy.addr}/flaky/fresh`;
+    await freshImage(`${repo}:1`);
+    let patches = 0;
+    let puts = 0;
+    regProxy.intercept = (req, res) => {
+      const session = /\/blobs\/uploads\/[^?]/.test(req.url ?? '');
+      // The second chunk of the first attempt, then the final PUT of the second.
+      if (req.method === 'PATCH' && session && ++patches === 2) return fail500(req, res);
+      if (req.method === 'PUT' && session && req.headers['content-length'] === '0' && ++puts === 1) return fail500(req, res);
+      return false;
+    };
+    let out: string;
+    const cancels = regProxy.uploadCancels;
+    try {
+      out = await ok(['push', `${repo}:1`]);
+    } finally {
+      regProxy.intercept = undefined;
+    }
+    assert.equal((out.match(/: Retrying in 1 second\n/g) ?? []).length, 2, out);
+    assert.match(out, /: Pushed\n/);
+    const digest = /1: digest: (sha256:[a-f0-9]{64}) size: \d+/.exec(out)?.[1];
+    assert.ok(digest, out);
+    assert.equal(regProxy.uploadCancels, cancels + 2, 'each failed attempt cancelled its upload session');
+    assert.deepEqual(await registryUploads('flaky/fresh'), [], 'no upload session left in the registry');
+    assert.deepEqual(await readdir(join(d.dataRoot, 'content', 'ingest')), []);
+    // What the registry holds is the image: pulled back after removing it here, the same ID.
+    const id = (await ok(['image', 'inspect', '--format', '{{.Id}}', `${repo}:1`])).trim();
+    await ok(['rmi', `${repo}:1`]);
+    assert.match(await ok(['pull', `${repo}:1`]), new RegExp(`Digest: ${digest}`));
+    assert.equal((await ok(['image', 'inspect', '--format', '{{.Id}}', `${repo}:1`])).trim(), id);
+    await ok(['rmi', `${repo}:1`]);
+  });
+
+  void test('a registry answering 500 to every PATCH: a clear error after 5 retries, nothing left, daemon fine', async () => {
+    const repo = `${regProxy.addr}/broken/fresh`;
+    await freshImage(`${repo}:1`);
+    let patches = 0;
+    regProxy.intercept = (req, res) => {
+      if (req.method === 'PATCH' && /\/blobs\/uploads\/[^?]/.test(req.url ?? '')) { patches++; return fail500(req, res); }
+      return false;
+    };
+    try {
+      const r = await d.berth(['push', `${repo}:1`], { timeoutMs: 120_000 });
+      assert.equal(r.code, 1, r.stdout);
+      assert.match(r.stderr, /uploading a blob to .*broken\/fresh \(bytes 0-1048575\): unknown: injected failure/);
+      assert.equal(patches, 6, 'the first attempt and 5 retries');
+      assert.equal((r.stdout.match(/: Retrying in 1 second\n/g) ?? []).length, 5, r.stdout);
+    } finally {
+      regProxy.intercept = undefined;
+    }
+    assert.ok(await d.ping(), 'the daemon is healthy');
+    assert.deepEqual(await registryUploads('broken/fresh'), [], 'every upload session was cancelled');
+    assert.deepEqual(await readdir(join(d.dataRoot, 'content', 'ingest')), []);
+    await ok(['rmi', `${repo}:1`]);
   });
 
   void test('a registry answering 201 to the start of an upload it cannot have: clear error', async () => {

@@ -50,7 +50,7 @@ export function imageRoutes(r: Router, engine: Engine): void {
     res.end();
   });
 
-  r.post('/images/{name*}/push', async ({ req, res, params, query }) => pushRoute(images, params['name']!, req, res, query));
+  r.post('/images/{name*}/push', async ({ req, res, params, query, signal }) => pushRoute(images, params['name']!, req, res, query, signal));
 
   r.get('/images/{name*}/json', async ({ res, params }) => sendJson(res, 200, await images.inspect(params['name']!)));
 

@@ -20,26 +20,29 @@ export async function pullRoute(images: ImageService, req: IncomingMessage, res:
   }));
 }
 
-/** POST /images/{name}/push?tag=: Docker's push progress, the final digest line and an aux message per tag. */
-export async function pushRoute(images: ImageService, name: string, req: IncomingMessage, res: ServerResponse, query: URLSearchParams): Promise<void> {
-  await progressStream(req, res, undefined, (auth, progress) => images.push({ name, tag: query.get('tag') ?? '', auth, progress }));
+/**
+ * POST /images/{name}/push?tag=: Docker's push progress, the final digest line and an aux message per tag. When the
+ * client goes away (`signal`), the push is cancelled: its registry requests end and open upload sessions are deleted.
+ */
+export async function pushRoute(images: ImageService, name: string, req: IncomingMessage, res: ServerResponse, query: URLSearchParams, signal: AbortSignal): Promise<void> {
+  await progressStream(req, res, signal, (auth, progress) => images.push({ name, tag: query.get('tag') ?? '', auth, progress, signal }));
 }
 
-async function progressStream(req: IncomingMessage, res: ServerResponse, signal: AbortSignal | undefined, fn: (auth: ReturnType<typeof decodeAuthHeader>, progress: (m: ProgressMessage) => void) => Promise<void>): Promise<void> {
+async function progressStream(req: IncomingMessage, res: ServerResponse, signal: AbortSignal, fn: (auth: ReturnType<typeof decodeAuthHeader>, progress: (m: ProgressMessage) => void) => Promise<void>): Promise<void> {
   req.resume();
   const auth = decodeAuthHeader(req.headers['x-registry-auth'] as string | undefined);
   let started = false;
   let chain: Promise<void> = Promise.resolve();
   const send = (m: object): void => {
-    if (signal?.aborted) return; // the client is gone
+    if (signal.aborted) return; // the client is gone
     if (!started) { startStream(res); started = true; }
-    chain = chain.then(() => writeJsonLine(res, m)).catch((err: unknown) => log.debug('pull progress write failed', { error: errorMessage(err) }));
+    chain = chain.then(() => writeJsonLine(res, m)).catch((err: unknown) => log.debug('progress write failed', { error: errorMessage(err) }));
   };
   try {
     await fn(auth, (m: ProgressMessage) => send(m));
   } catch (err) {
-    if (signal?.aborted) {
-      log.debug('pull cancelled: the client went away', { error: errorMessage(err) });
+    if (signal.aborted) {
+      log.debug('pull or push cancelled: the client went away', { error: errorMessage(err) });
       await chain;
       res.destroy();
       return;
