@@ -3,7 +3,7 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { request } from 'node:http';
+import { request, type ClientRequest } from 'node:http';
 
 export const REPO = resolve(new URL('../../..', import.meta.url).pathname.replace(/\/dist\/?$/, ''));
 const repoRoot = existsSync(join(REPO, 'package.json')) ? REPO : resolve(REPO, '..');
@@ -184,4 +184,34 @@ export async function waitFor<T>(fn: () => Promise<T> | T, what: string, timeout
 
 export function hasDocker(): boolean {
   return spawnSync('docker', ['--version']).status === 0;
+}
+
+/** One message of a JSON progress stream (pull, push, load...). */
+export interface JsonMessage { status?: string; id?: string; error?: string; progress?: string; progressDetail?: { current?: number; total?: number } }
+
+/** A streaming POST to berthd's API as a client that can go away: collects the JSON messages as they come. */
+export interface RawStream { lines: JsonMessage[]; done: Promise<void>; destroy(): void }
+
+export function rawJsonStream(d: TestDaemon, path: string, headers: Record<string, string> = {}): RawStream {
+  const lines: JsonMessage[] = [];
+  let req: ClientRequest | undefined;
+  const done = new Promise<void>((resolve, reject) => {
+    req = request({ socketPath: d.socket, method: 'POST', path, headers }, (res) => {
+      let buf = '';
+      res.setEncoding('utf8');
+      res.on('data', (s: string) => {
+        buf += s;
+        for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
+          lines.push(JSON.parse(buf.slice(0, nl)) as JsonMessage);
+          buf = buf.slice(nl + 1);
+        }
+      });
+      res.on('end', () => resolve());
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end();
+  });
+  done.catch(() => undefined); // a destroyed client's request fails; only the waited-for ones matter
+  return { lines, done, destroy: () => req?.destroy() };
 }

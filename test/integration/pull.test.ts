@@ -2,13 +2,12 @@
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { request, type ClientRequest } from 'node:http';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { BERTH, BUSYBOX_TAR_SCRIPT, TestDaemon, hasDocker, isRoot, run, sleep, waitFor } from '../helpers/daemon.js';
+import { BERTH, BUSYBOX_TAR_SCRIPT, TestDaemon, hasDocker, isRoot, rawJsonStream, run, sleep, waitFor, type RawStream } from '../helpers/daemon.js';
 import { CountingProxy, OciLayout, TestRegistry, makeTar, runBuf, sha256, skopeoCopy } from '../helpers/registry.js';
 
 async function blobFiles(d: TestDaemon): Promise<string[]> {
@@ -19,32 +18,8 @@ async function overlayDirs(d: TestDaemon): Promise<string[]> {
   return (await readdir(join(d.dataRoot, 'overlay'))).sort();
 }
 
-interface JsonMessage { status?: string; id?: string; error?: string; progressDetail?: { current?: number; total?: number } }
-interface RawPull { lines: JsonMessage[]; done: Promise<void>; destroy(): void }
-
-/** POST /images/create on berthd's socket, as a client that can go away: collects the JSON messages. */
-function rawPull(d: TestDaemon, image: string): RawPull {
-  const lines: JsonMessage[] = [];
-  let req: ClientRequest | undefined;
-  const done = new Promise<void>((resolve, reject) => {
-    req = request({ socketPath: d.socket, method: 'POST', path: `/v1.45/images/create?fromImage=${encodeURIComponent(image)}` }, (res) => {
-      let buf = '';
-      res.setEncoding('utf8');
-      res.on('data', (s: string) => {
-        buf += s;
-        for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-          lines.push(JSON.parse(buf.slice(0, nl)) as JsonMessage);
-          buf = buf.slice(nl + 1);
-        }
-      });
-      res.on('end', () => resolve());
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-  done.catch(() => undefined); // a destroyed client's request fails; only the waited-for ones matter
-  return { lines, done, destroy: () => req?.destroy() };
+function rawPull(d: TestDaemon, image: string): RawStream {
+  return rawJsonStream(d, `/v1.45/images/create?fromImage=${encodeURIComponent(image)}`);
 }
 
 /** Every blob's bytes hash to its name and no ingest is left. */
@@ -354,7 +329,7 @@ void describe('pull from docker-registry', { skip: !isRoot }, () => {
     proxy.blobGets = [];
     const aborts = proxy.blobAborts;
     const a = rawPull(d, `${R}/test/slow:latest`);
-    let b: RawPull | undefined;
+    let b: RawStream | undefined;
     try {
       await waitFor(() => a.lines.some((l) => l.status === 'Downloading' && (l.progressDetail?.current ?? 0) > 0), 'download progress');
       b = rawPull(d, `${R}/test/slow:latest`);

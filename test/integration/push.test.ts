@@ -7,10 +7,10 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chmod, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
-import { request, type ClientRequest, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BERTH, TestDaemon, hasDocker, isRoot, run, sleep, waitFor, type RunResult } from '../helpers/daemon.js';
+import { BERTH, TestDaemon, hasDocker, isRoot, rawJsonStream, run, sleep, waitFor, type RawStream, type RunResult } from '../helpers/daemon.js';
 import { CountingProxy, TestRegistry, dockerArchive, makeTar, runBuf, serveBerthRegistry, sha256 } from '../helpers/registry.js';
 
 const MiB = 1 << 20;
@@ -34,32 +34,11 @@ async function filesUnder(dir: string): Promise<string[]> {
   return out;
 }
 
-interface JsonMessage { status?: string; id?: string; error?: string; progressDetail?: { current?: number; total?: number } }
 
 /** POST /images/{name}/push on berthd's socket, as a client that can go away: collects the JSON messages. */
-function rawPush(d: TestDaemon, name: string, tag: string): { lines: JsonMessage[]; done: Promise<void>; destroy(): void } {
-  const lines: JsonMessage[] = [];
-  let req: ClientRequest | undefined;
-  const done = new Promise<void>((resolve, reject) => {
-    const path = `/v1.45/images/${encodeURIComponent(name)}/push?tag=${encodeURIComponent(tag)}`;
-    req = request({ socketPath: d.socket, method: 'POST', path, headers: { 'x-registry-auth': Buffer.from('{}').toString('base64url') } }, (res) => {
-      let buf = '';
-      res.setEncoding('utf8');
-      res.on('data', (s: string) => {
-        buf += s;
-        for (let nl = buf.indexOf('\n'); nl >= 0; nl = buf.indexOf('\n')) {
-          lines.push(JSON.parse(buf.slice(0, nl)) as JsonMessage);
-          buf = buf.slice(nl + 1);
-        }
-      });
-      res.on('end', () => resolve());
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-  done.catch(() => undefined); // a destroyed client's request fails
-  return { lines, done, destroy: () => req?.destroy() };
+function rawPush(d: TestDaemon, name: string, tag: string): RawStream {
+  const path = `/v1.45/images/${encodeURIComponent(name)}/push?tag=${encodeURIComponent(tag)}`;
+  return rawJsonStream(d, path, { 'x-registry-auth': Buffer.from('{}').toString('base64url') });
 }
 
 void describe('push: chunked uploads, concurrent layers, misbehaving registries', { skip: !isRoot }, () => {
