@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { PassThrough, Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
-import { InvalidArgumentError, NotFoundError, drained, errorMessage, goHumanSize } from '../base/index.js';
+import { InvalidArgumentError, NotFoundError, Semaphore, drained, errorMessage, goHumanSize } from '../base/index.js';
 import {
   Digester, childChainId, digestOf, isDigest, shortId, type Descriptor, type Digest, type ImageConfig, type Reference,
 } from '../oci/index.js';
@@ -191,7 +191,7 @@ export async function pullOne(host: PullHost, session: RegistrySession, repo: Re
   // layers do not depend on each other, so they unpack in parallel; they are committed bottom-up afterwards.
   const unpacks = new Map<string, Promise<PreparedLayer | undefined>>();
   const written: Digest[] = [];
-  const limit = new Limiter(host.concurrency ?? PARALLEL);
+  const slots = new Semaphore(host.concurrency ?? PARALLEL);
   // A layer download that fails transiently starts again (the failed attempt has dropped its partial work: body
   // stream, prepared directory, ingest file); a wait for a retry ends when the pull is cancelled or has failed.
   const failed = new AbortController();
@@ -205,44 +205,51 @@ export async function pullOne(host: PullHost, session: RegistrySession, repo: Re
       progress({ status: 'Download complete', id: sid });
       return undefined;
     }
-    if (limit.full) progress({ status: 'Waiting', id: sid });
-    return limit.run(() => retrying(sid, async () => {
-      signal?.throwIfAborted();
-      const { stream, size } = await session.getBlob(desc.digest);
-      const total = desc.size ?? size;
-      let last = 0;
-      const verifier = new Verifier(desc.digest, desc.size, (n) => {
-        if (n - last >= 512 << 10 || n === total) {
-          last = n;
-          progress({ status: 'Downloading', id: sid, progressDetail: { current: n, total }, progress: progressBar(n, total) });
+    if (!slots.tryAcquire()) {
+      progress({ status: 'Waiting', id: sid });
+      await slots.acquire(stopRetries); // gives up when the pull is cancelled or another layer failed
+    }
+    try {
+      return await retrying(sid, async () => {
+        signal?.throwIfAborted();
+        const { stream, size } = await session.getBlob(desc.digest);
+        const total = desc.size ?? size;
+        let last = 0;
+        const verifier = new Verifier(desc.digest, desc.size, (n) => {
+          if (n - last >= 512 << 10 || n === total) {
+            last = n;
+            progress({ status: 'Downloading', id: sid, progressDetail: { current: n, total }, progress: progressBar(n, total) });
+          }
+        });
+        stream.on('error', (err) => verifier.destroy(err));
+        stream.pipe(verifier);
+        progress({ status: 'Downloading', id: sid, progressDetail: { current: 0, total }, progress: progressBar(0, total) });
+        const { stream: plain } = await decompressStream(verifier);
+        const toStore = new PassThrough({ highWaterMark: 1 << 20 });
+        const toLayer = new PassThrough({ highWaterMark: 1 << 20 });
+        // A download that breaks early destroys both before their consumers may listen (they start after a mkdir):
+        // the error must not go unhandled (it is reported through `fed` and the consumers' promises).
+        for (const p of [toStore, toLayer]) p.on('error', () => undefined);
+        const stored = host.content.write(toStore, { expected: diffId }).then((r) => { if (!written.includes(diffId)) written.push(diffId); return r; });
+        const prepared = host.layers.prepare(toLayer, { verifiedElsewhere: diffId }); // the store write checks it
+        const fed = tee(plain, [toStore, toLayer]);
+        const [f, w, l] = await Promise.allSettled([fed, stored, prepared]);
+        if (f.status === 'rejected' || w.status === 'rejected' || l.status === 'rejected') {
+          stream.destroy();
+          if (l.status === 'fulfilled') await host.layers.discard(l.value);
+          const err: unknown = f.status === 'rejected' ? f.reason : w.status === 'rejected' ? w.reason : (l as PromiseRejectedResult).reason;
+          if (/digest mismatch/.test(errorMessage(err))) {
+            throw new InvalidArgumentError(`filesystem layer verification failed for digest ${desc.digest}: uncompressed content does not match diff ID ${diffId}`);
+          }
+          throw err;
         }
+        progress({ status: 'Verifying Checksum', id: sid });
+        progress({ status: 'Download complete', id: sid });
+        return l.value;
       });
-      stream.on('error', (err) => verifier.destroy(err));
-      stream.pipe(verifier);
-      progress({ status: 'Downloading', id: sid, progressDetail: { current: 0, total }, progress: progressBar(0, total) });
-      const { stream: plain } = await decompressStream(verifier);
-      const toStore = new PassThrough({ highWaterMark: 1 << 20 });
-      const toLayer = new PassThrough({ highWaterMark: 1 << 20 });
-      // A download that breaks early destroys both before their consumers may listen (they start after a mkdir):
-      // the error must not go unhandled (it is reported through `fed` and the consumers' promises).
-      for (const p of [toStore, toLayer]) p.on('error', () => undefined);
-      const stored = host.content.write(toStore, { expected: diffId }).then((r) => { if (!written.includes(diffId)) written.push(diffId); return r; });
-      const prepared = host.layers.prepare(toLayer, { verifiedElsewhere: diffId }); // the store write checks it
-      const fed = tee(plain, [toStore, toLayer]);
-      const [f, w, l] = await Promise.allSettled([fed, stored, prepared]);
-      if (f.status === 'rejected' || w.status === 'rejected' || l.status === 'rejected') {
-        stream.destroy();
-        if (l.status === 'fulfilled') await host.layers.discard(l.value);
-        const err: unknown = f.status === 'rejected' ? f.reason : w.status === 'rejected' ? w.reason : (l as PromiseRejectedResult).reason;
-        if (/digest mismatch/.test(errorMessage(err))) {
-          throw new InvalidArgumentError(`filesystem layer verification failed for digest ${desc.digest}: uncompressed content does not match diff ID ${diffId}`);
-        }
-        throw err;
-      }
-      progress({ status: 'Verifying Checksum', id: sid });
-      progress({ status: 'Download complete', id: sid });
-      return l.value;
-    }));
+    } finally {
+      slots.release();
+    }
   };
   for (let i = 0; i < layers.length; i++) {
     if (present[i]) continue;
@@ -290,24 +297,6 @@ export async function pullOne(host: PullHost, session: RegistrySession, repo: Re
     }
     await host.discard(written, chains.filter((_c, i) => !present[i]));
     throw err;
-  }
-}
-
-/** Runs at most `n` tasks at a time, first come first served. */
-class Limiter {
-  private running = 0;
-  private readonly queue: Array<() => void> = [];
-  constructor(private readonly n: number) {}
-  get full(): boolean { return this.running >= this.n; }
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.running < this.n) this.running++;
-    else await new Promise<void>((resolve) => this.queue.push(resolve));
-    try {
-      return await task();
-    } finally {
-      const next = this.queue.shift();
-      if (next) next(); else this.running--;
-    }
   }
 }
 
