@@ -87,6 +87,7 @@ void test('go-units sizes', () => {
   assert.throws(() => ramInBytes('1x'), /invalid size: '1x'/);
   assert.equal(bytesSize(2 * 1024 ** 3), '2GiB');
   assert.equal(formatG(0.0001234, 3), '0.000123');
+  assert.equal(humanSizeWithPrecision(10625, 4), '10.62kB'); // an exact tie rounds to even, as Go's %.4g
   assert.equal(parseGoDuration('1h30m'), 5400000);
   assert.equal(ellipsis('abcdef', 4), 'abc…');
 });

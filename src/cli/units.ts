@@ -1,23 +1,11 @@
 /** Ports of docker/go-units helpers used for display and flag parsing. */
+import { goFormatG } from '../base/index.js';
 
 const decimalAbbrs = ['B', 'kB', 'MB', 'GB', 'TB', 'PB', 'EB', 'ZB', 'YB'];
 const binaryAbbrs = ['B', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB', 'EiB', 'ZiB', 'YiB'];
 
-/** Go's `%.<p>g`. */
-export function formatG(x: number, precision: number): string {
-  if (x === 0) return '0';
-  let s = x.toPrecision(precision);
-  if (s.includes('e')) {
-    const [m0, exp] = s.split('e') as [string, string];
-    let mant = m0;
-    if (mant.includes('.')) mant = mant.replace(/0+$/, '').replace(/\.$/, '');
-    const sign = exp.startsWith('-') ? '-' : '+';
-    const digits = exp.replace(/^[+-]/, '');
-    return `${mant}e${sign}${digits.padStart(2, '0')}`;
-  }
-  if (s.includes('.')) s = s.replace(/0+$/, '').replace(/\.$/, '');
-  return s;
-}
+/** Go's `%.<p>g` (correctly rounded, ties to even: base/go-format.ts, shared with the daemon). */
+export const formatG = goFormatG;
 
 function sizeAndUnit(size: number, base: number, map: string[]): [number, string] {
   let i = 0;
