@@ -12,7 +12,7 @@ import {
 import { decompressStream, tarExtract } from '../archive/index.js';
 import type { ImageService } from './service.js';
 import { LOAD_TMP_DIR } from './load-tmp.js';
-import { progressBar, type Progress } from './pull.js';
+import { progressOf, type Progress } from './pull.js';
 
 /**
  * `docker load`: accepts what `docker save` (old and 25+), `podman save` (docker-archive and oci-archive) and
@@ -200,7 +200,7 @@ function loadingProgress(src: Readable, total: number, id: string, progress: Pro
       if ((n - last > every && Date.now() - lastAt >= 100) || n === total) {
         last = n;
         lastAt = Date.now();
-        progress({ status: 'Loading layer', progressDetail: { current: n, total }, progress: progressBar(n, total), id });
+        progress({ status: 'Loading layer', ...progressOf(n, total), id });
       }
       cb(null, chunk);
     },

@@ -80,6 +80,12 @@ export function progressBar(current: number, total: number | undefined): string 
   return `[${'='.repeat(Math.max(0, pct))}>${' '.repeat(Math.max(0, 50 - pct))}] ${current > t ? cur : `${cur}/${goHumanSize(t)}`}`;
 }
 
+/** `progressDetail` and, when there is something to show, `progress` (moby leaves an empty one out). */
+export function progressOf(current: number, total: number | undefined): Pick<ProgressMessage, 'progress' | 'progressDetail'> {
+  const bar = progressBar(current, total);
+  return { progressDetail: { current, total }, ...(bar ? { progress: bar } : {}) };
+}
+
 /** Picks the manifest for `want` from an index (variant matched when given; amd64 has none; arm64 defaults to v8). */
 export function selectPlatform(index: IndexJson, want: Platform): Descriptor | undefined {
   const ms = (index.manifests ?? []).filter((m) => m.platform && MANIFEST_TYPES.has(m.mediaType));
@@ -218,12 +224,12 @@ export async function pullOne(host: PullHost, session: RegistrySession, repo: Re
         const verifier = new Verifier(desc.digest, desc.size, (n) => {
           if (n - last >= 512 << 10 || n === total) {
             last = n;
-            progress({ status: 'Downloading', id: sid, progressDetail: { current: n, total }, progress: progressBar(n, total) });
+            progress({ status: 'Downloading', id: sid, ...progressOf(n, total) });
           }
         });
         stream.on('error', (err) => verifier.destroy(err));
         stream.pipe(verifier);
-        progress({ status: 'Downloading', id: sid, progressDetail: { current: 0, total }, progress: progressBar(0, total) });
+        progress({ status: 'Downloading', id: sid, ...progressOf(0, total) });
         const { stream: plain } = await decompressStream(verifier);
         const toStore = new PassThrough({ highWaterMark: 1 << 20 });
         const toLayer = new PassThrough({ highWaterMark: 1 << 20 });
@@ -278,7 +284,7 @@ export async function pullOne(host: PullHost, session: RegistrySession, repo: Re
         continue;
       }
       const { size: total } = await host.content.info(diffId);
-      progress({ status: 'Extracting', id: sid, progressDetail: { current: total, total }, progress: progressBar(total, total) });
+      progress({ status: 'Extracting', id: sid, ...progressOf(total, total) });
       const info = prepared
         ? await host.layers.commit(prepared, parent)
         : await host.layers.apply(createReadStream(host.content.path(diffId)), parent);

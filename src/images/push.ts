@@ -8,7 +8,7 @@ import { Digester, digestOf, shortId, type Digest, type ImageConfig, type Refere
 import { gzipFile } from '../archive/index.js';
 import type { LocalContentStore } from '../content/index.js';
 import type { DistributionMetadata } from './dist-meta.js';
-import { progressBar, type Progress, type RegistrySession, type UploadSource } from './pull.js';
+import { progressOf, type Progress, type RegistrySession, type UploadSource } from './pull.js';
 import { DEFAULT_RETRY, withRetries, type RetryPolicy } from './retry.js';
 
 const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
@@ -124,7 +124,7 @@ async function pushLayer(host: PushHost, session: RegistrySession, target: Refer
   const onRead = (n: number): void => {
     if (n === last) return;
     last = n;
-    progress({ status: 'Pushing', id: sid, progressDetail: { current: n, total }, progress: progressBar(n, total) });
+    progress({ status: 'Pushing', id: sid, ...progressOf(n, total) });
   };
   const produced = gzipFile(layerPath, (b) => spool.append(b), { signal, onRead }).then(() => spool.finish(), (err: unknown) => spool.fail(err));
   try {
