@@ -24,6 +24,7 @@ command -v docker-registry >/dev/null || need+=(docker-registry)
 command -v skopeo >/dev/null || need+=(skopeo)
 command -v htpasswd >/dev/null || need+=(apache2-utils)
 command -v dockerd >/dev/null || need+=(docker.io)         # dockerd as a peer of berth's registry server (tests)
+/usr/bin/python3 -c 'import docker' 2>/dev/null || need+=(python3-docker)   # docker-py as an API client (tests)
 if [ ${#need[@]} -gt 0 ]; then
   echo "setup: installing ${need[*]}"
   export DEBIAN_FRONTEND=noninteractive

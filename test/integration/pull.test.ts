@@ -443,6 +443,34 @@ void describe('pull from docker-registry', { skip: !isRoot }, () => {
     assert.match(r.stderr, new RegExp(`Unable to find image '${R}/test/four:1' locally`));
     assert.equal(r.stdout, 'layer a (zstd)\n');
   });
+
+  void test('docker-py pulls and pushes through berthd', async () => {
+    // docker-py (Debian's python3-docker or a newer one under /usr/bin/python3), as a real API client.
+    const py = `
+import json, sys, docker
+c = docker.DockerClient(base_url='unix://' + sys.argv[1], version='1.45')
+src, dst = sys.argv[2], sys.argv[3]
+msgs = list(c.api.pull(src, tag='2', stream=True, decode=True))
+errs = [m for m in msgs if 'error' in m]
+img = c.images.get(src + ':2')
+img.tag(dst, tag='py')
+pushed = list(c.images.push(dst, tag='py', stream=True, decode=True))
+print(json.dumps({'pull': [m.get('status') for m in msgs], 'errors': errs + [m for m in pushed if 'error' in m],
+                  'id': img.id, 'push': [m.get('status') for m in pushed], 'aux': [m['aux'] for m in pushed if 'aux' in m]}))
+`;
+    await d.berth(['rmi', '-f', `${R}/test/four:2`]);
+    const r = await run('/usr/bin/python3', ['-c', py, d.socket, `${R}/test/four`, `${R}/test/pydocker`], { timeoutMs: 120_000 });
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout) as { pull: string[]; errors: unknown[]; id: string; push: string[]; aux: Array<{ Tag: string; Digest: string }> };
+    assert.deepEqual(out.errors, []);
+    assert.equal(out.id, imgs['four2']!.configDigest);
+    assert.ok(out.pull.some((s) => /Downloaded newer image|Image is up to date/.test(s)), out.pull.join('|'));
+    assert.equal(out.aux[0]?.Tag, 'py');
+    // The registry serves what docker-py pushed, under the digest berthd reported.
+    const res = await fetch(`http://${reg.addr}/v2/test/pydocker/manifests/py`, { headers: { accept: 'application/vnd.docker.distribution.manifest.v2+json, application/vnd.oci.image.manifest.v1+json' } });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('docker-content-digest'), out.aux[0]!.Digest);
+  });
 });
 
 void describe('registry with htpasswd auth: login, pull, logout', { skip: !isRoot }, () => {
