@@ -24,7 +24,6 @@ export async function diffIdOf(src: Readable): Promise<{ digest: Digest; size: n
   return { digest: d.digest(), size: d.size };
 }
 
-
 /**
  * Extracts an *uncompressed* tar stream into `dir` with GNU tar (numeric owners, permissions and all xattrs
  * preserved; as root ownership is restored explicitly with --same-owner), hashing the stream as it goes, then

@@ -109,3 +109,41 @@ void test('failed extraction leaves nothing behind', { skip: !isRoot && 'needs r
     await rm(dir, { recursive: true, force: true });
   }
 });
+
+void test('prepare in any order, commit bottom-up; a missing parent or a discard leaves nothing', { skip: !isRoot && 'needs root' }, async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'berth-layers-'));
+  try {
+    const store = new LayerStore(join(dir, 'overlay'));
+    await store.init();
+    const tars: Buffer[] = [];
+    for (const name of ['a', 'b', 'c']) {
+      const src = join(dir, name);
+      await mkdir(src, { recursive: true });
+      await writeFile(join(src, `${name}.txt`), name.repeat(3));
+      tars.push(await tarOf(src));
+    }
+    // The upper layers are unpacked first and at once; nothing is visible before a commit.
+    const [pc, pb, pa] = await Promise.all([tars[2]!, tars[1]!, tars[0]!].map((t) => store.prepare(Readable.from([t]))));
+    assert.deepEqual(await store.list(), []);
+    assert.equal(pb!.diffId, digestOf(tars[1]!));
+    assert.equal(pb!.size, 3);
+    // A child before its parent is refused, and its prepared directory is gone.
+    await assert.rejects(store.commit(pb!, childChainId(undefined, pa!.diffId)), NotFoundError);
+    await assert.rejects(lstat(pb!.tmp), /ENOENT/);
+    const la = await store.commit(pa!);
+    assert.equal(la.chainId, pa!.diffId);
+    const lb = await store.apply(Readable.from([tars[1]!]), la.chainId);
+    const lc = await store.commit(pc!, lb.chainId);
+    assert.equal(lc.chainId, childChainId(lb.chainId, digestOf(tars[2]!)));
+    assert.equal(await readFile(join(store.diffPath(lc.chainId), 'c.txt'), 'utf8'), 'ccc');
+    assert.deepEqual((await store.list()).sort(), [la.chainId, lb.chainId, lc.chainId].sort());
+    // verifiedElsewhere: the stream is not hashed, the given diff ID is recorded; discard removes the directory.
+    const trusted = await store.prepare(Readable.from([tars[0]!]), { verifiedElsewhere: digestOf(tars[0]!) });
+    assert.equal(trusted.diffId, digestOf(tars[0]!));
+    await store.discard(trusted);
+    await assert.rejects(lstat(trusted.tmp), /ENOENT/);
+    assert.deepEqual((await readdir(store.root)).filter((n) => n.startsWith('.')), []);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+});
