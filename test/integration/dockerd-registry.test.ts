@@ -113,6 +113,42 @@ void test('dockerd pulls and runs what berthd pushed to berth registry serve, an
   assert.equal((await dk(['rmi', a, b])).code, 0);
 });
 
+void test('an archive dockerd saved loads into berthd, and one berthd saved loads into dockerd: same image IDs', { skip, timeout: 300_000 }, async () => {
+  // An image made by dockerd itself (a commit on top of busybox, so the archive holds two layers written by dockerd).
+  const bb = `${registry!.host}/fromberth/busybox:save`;
+  assert.equal((await d.berth(['tag', 'busybox', bb])).code, 0);
+  assert.equal((await d.berth(['push', bb])).code, 0);
+  assert.equal((await dk(['pull', bb])).code, 0);
+  const c = await dk(['run', '-d', '--network', 'none', bb, 'sh', '-c', 'echo made-by-dockerd > /made.txt']);
+  assert.equal(c.code, 0, c.stderr);
+  const cid = c.stdout.trim();
+  assert.equal((await dk(['wait', cid])).stdout.trim(), '0');
+  const commit = await dk(['commit', '-c', 'CMD ["cat", "/made.txt"]', cid, 'dockerd-made:1']);
+  assert.equal(commit.code, 0, commit.stderr);
+  await dk(['rm', '-f', cid]);
+  const made = (await dk(['image', 'inspect', '--format', '{{.Id}}', 'dockerd-made:1'])).stdout.trim();
+  const fromDocker = join(dir, 'dockerd-save.tar');
+  assert.equal((await dk(['save', '-o', fromDocker, 'dockerd-made:1'])).code, 0);
+  const load = await d.berth(['load', '-i', fromDocker]);
+  assert.equal(load.code, 0, load.stderr);
+  assert.match(load.stdout, /Loaded image: dockerd-made:1/);
+  assert.equal((await d.berth(['image', 'inspect', '--format', '{{.Id}}', 'dockerd-made:1'])).stdout.trim(), made);
+  const r = await d.berth(['run', '--rm', '--network', 'none', 'dockerd-made:1']);
+  assert.equal(r.stdout, 'made-by-dockerd\n', r.stderr);
+
+  // The other way: what berthd saves, dockerd 20.10 loads under the same ID.
+  const fromBerth = join(dir, 'berthd-save.tar');
+  assert.equal((await d.berth(['save', '-o', fromBerth, 'dockerd-made:1'])).code, 0);
+  assert.equal((await dk(['rmi', 'dockerd-made:1', bb])).code, 0);
+  const back = await dk(['load', '-i', fromBerth]);
+  assert.equal(back.code, 0, back.stderr);
+  assert.equal((await dk(['image', 'inspect', '--format', '{{.Id}}', 'dockerd-made:1'])).stdout.trim(), made);
+  const r2 = await dk(['run', '--rm', '--network', 'none', 'dockerd-made:1']);
+  assert.equal(r2.stdout, 'made-by-dockerd\n', r2.stderr);
+  assert.equal((await dk(['rmi', 'dockerd-made:1'])).code, 0);
+  assert.equal((await d.berth(['rmi', 'dockerd-made:1', bb])).code, 0);
+});
+
 /** A gzip layer of exactly `size` bytes: a random file's tar, gzipped, its header padded with a comment (FCOMMENT). */
 async function gzipLayerOf(size: number): Promise<{ tar: Buffer; compression: 'gzip'; blob: Buffer }> {
   // Go's gzip reader takes a comment of at most 511 bytes: the random file is sized to leave about 200.
