@@ -16,34 +16,41 @@ export interface JsonMessage {
 }
 
 /**
- * Renders a progress stream like docker's DisplayJSONMessagesStream. Off a terminal, messages with progress are
- * skipped and the rest print as `<id>: <status>`; on a terminal each id's line is redrawn in place.
- * Returns the aux payloads. Throws on the first errorDetail.
+ * Renders a progress stream as docker's DisplayJSONMessagesStream does. A message with an id and progress
+ * (`progressDetail`, even empty, or a progress text) owns a line: on a terminal that line is redrawn in place
+ * (cursor up, clear, rewrite, cursor down); any other message starts a new block of lines. Off a terminal,
+ * messages that carry actual progress are skipped and the rest print as `<id>: <status>`. The aux payloads go to
+ * `onAux`; the first error is thrown.
  */
 export async function displayJsonMessages(src: Readable, out: Ctx['stdout'], opts: { tty?: boolean; onAux?: (aux: unknown) => void } = {}): Promise<void> {
   const tty = opts.tty ?? !!out.isTTY;
-  const lines = new Map<string, number>();
-  let total = 0;
+  let ids = new Map<string, number>();
   for await (const m of readJsonLines<JsonMessage>(src)) {
     if (m.errorDetail || m.error) throw new Error(m.errorDetail?.message ?? m.error ?? 'unknown error');
     if (m.aux !== undefined) { opts.onAux?.(m.aux); continue; }
-    if (m.stream !== undefined) { await write(out, m.stream); continue; }
-    const hasProgress = !!m.progress || (m.progressDetail && (m.progressDetail.current !== undefined));
-    const text = `${m.id ? `${m.id}: ` : ''}${m.status ?? ''}${m.progress && tty ? ` ${m.progress}` : ''}`;
-    if (!tty) {
-      if (hasProgress) continue;
-      await write(out, text + '\n');
-      continue;
-    }
-    if (m.id && lines.has(m.id)) {
-      const diff = total - lines.get(m.id)!;
-      await write(out, `\x1b[${diff}A\r\x1b[2K${text}\r\x1b[${diff}B`);
-      if (!hasProgress) lines.delete(m.id);
+    const pd = m.progressDetail;
+    const ownsLine = !!m.id && (pd !== undefined || !!m.progress);
+    let diff = 0;
+    if (ownsLine) {
+      let line = ids.get(m.id!);
+      if (line === undefined) {
+        line = ids.size;
+        ids.set(m.id!, line);
+        if (tty) await write(out, '\n');
+      }
+      diff = ids.size - line;
+      if (tty) await write(out, `\x1b[${diff}A`);
     } else {
-      if (m.id && hasProgress) lines.set(m.id, total);
-      else if (m.id) lines.set(m.id, total);
-      await write(out, `\x1b[2K${text}\n`);
-      total++;
+      ids = new Map(); // progress lines of an earlier block (say, the previous tag of pull -a) are never redrawn
     }
+    if (m.stream !== undefined) {
+      await write(out, m.stream);
+    } else if (tty) {
+      const text = `${m.id ? `${m.id}: ` : ''}${m.status ?? ''}${m.progress ? ` ${m.progress}` : ''}`;
+      await write(out, ownsLine ? `\x1b[2K\r${text}\r` : `${text}\n`);
+    } else if (!(m.progress || (pd && ((pd.current ?? 0) > 0 || (pd.total ?? 0) > 0)))) {
+      await write(out, `${m.id ? `${m.id}: ` : ''}${m.status ?? ''}\n`);
+    }
+    if (ownsLine && tty) await write(out, `\x1b[${diff}B`);
   }
 }

@@ -190,7 +190,7 @@ export async function pullOne(host: PullHost, session: RegistrySession, repo: Re
     const sid = shortId(layers[i]!.digest);
     if (seen.has(sid)) continue;
     seen.add(sid);
-    progress({ status: present[i] ? 'Already exists' : 'Pulling fs layer', id: sid });
+    progress({ status: present[i] ? 'Already exists' : 'Pulling fs layer', progressDetail: {}, id: sid });
   }
   // Every missing layer is fetched, verified, decompressed and unpacked at once (bounded): the uncompressed tar
   // streams into the content store (by diff ID) and into a hidden layer directory at the same time. overlayfs
@@ -208,11 +208,11 @@ export async function pullOne(host: PullHost, session: RegistrySession, repo: Re
     const sid = shortId(desc.digest);
     if (await host.content.has(diffId)) {
       // Held already (say, from a load): unpack it from the store once the layer below is in place.
-      progress({ status: 'Download complete', id: sid });
+      progress({ status: 'Download complete', progressDetail: {}, id: sid });
       return undefined;
     }
     if (!slots.tryAcquire()) {
-      progress({ status: 'Waiting', id: sid });
+      progress({ status: 'Waiting', progressDetail: {}, id: sid });
       await slots.acquire(stopRetries); // gives up when the pull is cancelled or another layer failed
     }
     try {
@@ -249,8 +249,8 @@ export async function pullOne(host: PullHost, session: RegistrySession, repo: Re
           }
           throw err;
         }
-        progress({ status: 'Verifying Checksum', id: sid });
-        progress({ status: 'Download complete', id: sid });
+        progress({ status: 'Verifying Checksum', progressDetail: {}, id: sid });
+        progress({ status: 'Download complete', progressDetail: {}, id: sid });
         return l.value;
       });
     } finally {
@@ -280,7 +280,7 @@ export async function pullOne(host: PullHost, session: RegistrySession, repo: Re
       const parent = i === 0 ? undefined : chains[i - 1];
       if (await host.layers.exists(chains[i]!)) {
         if (prepared) await host.layers.discard(prepared);
-        progress({ status: 'Pull complete', id: sid });
+        progress({ status: 'Pull complete', progressDetail: {}, id: sid });
         continue;
       }
       const { size: total } = await host.content.info(diffId);
@@ -289,7 +289,7 @@ export async function pullOne(host: PullHost, session: RegistrySession, repo: Re
         ? await host.layers.commit(prepared, parent)
         : await host.layers.apply(createReadStream(host.content.path(diffId)), parent);
       if (info.diffId !== diffId) throw new InvalidArgumentError(`layer ${sid}: unpacked content ${info.diffId} does not match diff ID ${diffId}`);
-      progress({ status: 'Pull complete', id: sid });
+      progress({ status: 'Pull complete', progressDetail: {}, id: sid });
     }
     signal?.throwIfAborted();
     const { isNew } = await host.register(configBytes, id, []);

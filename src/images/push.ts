@@ -43,7 +43,7 @@ export async function pushOne(host: PushHost, session: RegistrySession, target: 
   signal?.throwIfAborted();
   const diffIds = config.rootfs.diff_ids;
   const topDown = [...diffIds].reverse();
-  for (const d of topDown) progress({ status: 'Preparing', id: shortId(d) });
+  for (const d of topDown) progress({ status: 'Preparing', progressDetail: {}, id: shortId(d) });
   const ac = new AbortController();
   const stop = signal ? AbortSignal.any([signal, ac.signal]) : ac.signal;
   let firstError: unknown;
@@ -53,7 +53,7 @@ export async function pushOne(host: PushHost, session: RegistrySession, target: 
     const task = (async (): Promise<Pushed> => {
       const sid = shortId(diffId);
       if (!host.uploads.tryAcquire()) {
-        progress({ status: 'Waiting', id: sid });
+        progress({ status: 'Waiting', progressDetail: {}, id: sid });
         await host.uploads.acquire(stop);
       }
       try {
@@ -100,18 +100,18 @@ async function pushLayer(host: PushHost, session: RegistrySession, target: Refer
   // Already in the target repository?
   for (const s of sources.filter((x) => x.path === target.path)) {
     if ((await session.headBlob(s.digest)) !== undefined) {
-      progress({ status: 'Layer already exists', id: sid });
+      progress({ status: 'Layer already exists', progressDetail: {}, id: sid });
       return { digest: s.digest, mediaType: s.mediaType, size: s.size };
     }
   }
   // Elsewhere on the same registry: mount it.
   for (const s of sources.filter((x) => x.path !== target.path)) {
     if ((await session.headBlob(s.digest)) !== undefined) {
-      progress({ status: 'Layer already exists', id: sid });
+      progress({ status: 'Layer already exists', progressDetail: {}, id: sid });
       return { digest: s.digest, mediaType: s.mediaType, size: s.size };
     }
     if (await session.mountBlob(s.digest, s.path)) {
-      progress({ status: `Mounted from ${s.path}`, id: sid });
+      progress({ status: `Mounted from ${s.path}`, progressDetail: {}, id: sid });
       await host.meta.add(diffId, { ...s, path: target.path });
       return { digest: s.digest, mediaType: s.mediaType, size: s.size };
     }
@@ -129,7 +129,7 @@ async function pushLayer(host: PushHost, session: RegistrySession, target: Refer
   const produced = gzipFile(layerPath, (b) => spool.append(b), { signal, onRead }).then(() => spool.finish(), (err: unknown) => spool.fail(err));
   try {
     const r = await session.uploadBlob(spool, { signal });
-    progress({ status: r.existed ? 'Layer already exists' : 'Pushed', id: sid });
+    progress({ status: r.existed ? 'Layer already exists' : 'Pushed', progressDetail: {}, id: sid });
     const src = { digest: r.digest, mediaType: DOCKER_LAYER, size: r.size };
     await host.meta.add(diffId, { ...src, domain: target.domain, path: target.path });
     return src;

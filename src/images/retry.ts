@@ -17,14 +17,14 @@ export const DEFAULT_RETRY: RetryPolicy = { retries: 5, delayMs: 5000 };
  * Anything else (a digest mismatch, another 4xx) fails at once, and nothing is retried once `signal` has aborted
  * (a wait then ends at once, with the signal's reason).
  */
-export async function withRetries<T>(attempt: () => Promise<T>, o: { policy: RetryPolicy; id: string; progress: (m: { status: string; id: string }) => void; signal?: AbortSignal; what: string }): Promise<T> {
+export async function withRetries<T>(attempt: () => Promise<T>, o: { policy: RetryPolicy; id: string; progress: (m: { status: string; id: string; progressDetail: object }) => void; signal?: AbortSignal; what: string }): Promise<T> {
   for (let retry = 1; ; retry++) {
     try {
       return await attempt();
     } catch (err) {
       if (o.signal?.aborted || retry > o.policy.retries || !isTransient(err)) throw err;
       log.info(`${o.what} failed, retrying (${retry}/${o.policy.retries})`, { id: o.id, error: errorMessage(err) });
-      await countdown(retry * o.policy.delayMs, (s) => o.progress({ status: `Retrying in ${s} second${s === 1 ? '' : 's'}`, id: o.id }), o.signal);
+      await countdown(retry * o.policy.delayMs, (s) => o.progress({ status: `Retrying in ${s} second${s === 1 ? '' : 's'}`, progressDetail: {}, id: o.id }), o.signal);
     }
   }
 }

@@ -1,7 +1,7 @@
 // Pull from a real registry (Debian's docker-registry, distribution 2.8) on 127.0.0.1, seeded with skopeo.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -442,6 +442,40 @@ void describe('pull from docker-registry', { skip: !isRoot }, () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, new RegExp(`Unable to find image '${R}/test/four:1' locally`));
     assert.equal(r.stdout, 'layer a (zstd)\n');
+  });
+
+  void test('on a terminal, each layer keeps one line, redrawn in place (berth and docker CLIs)', { skip: spawnSync('tmux', ['-V']).status !== 0 }, async () => {
+    // In a 160x50 tmux terminal: the final screen holds each layer once, ending in its last state, as docker's own
+    // rendering of dockerd's stream does (per-layer updates carry progressDetail, so a line is redrawn in place).
+    const layerIds = imgs['four1']!.layerDigests.map((g) => g.slice(7, 19));
+    let n = 0;
+    const onTerminal = async (line: string): Promise<{ screen: string; code: number }> => {
+      const name = `berth-pull-tty-${process.pid}-${++n}`;
+      const exitFile = join(work, `${name}.exit`);
+      const tmux = (...args: string[]): string => spawnSync('tmux', ['-L', name, ...args], { encoding: 'utf8' }).stdout;
+      tmux('new-session', '-d', '-x', '160', '-y', '50', '-s', 'main', `${line}; echo EXIT=$? > ${exitFile}; sleep 600`);
+      try {
+        const text = await waitFor(() => readFile(exitFile, 'utf8').catch(() => ''), `${line} to finish`, 90_000);
+        return { screen: tmux('capture-pane', '-p', '-t', 'main', '-S', '-200'), code: Number(/EXIT=(\d+)/.exec(text)![1]) };
+      } finally {
+        tmux('kill-server');
+      }
+    };
+    const clis = [`${BERTH} -H ${d.host}`];
+    if (hasDocker()) clis.push(`env DOCKER_HOST=${d.host} DOCKER_CONFIG=${join(d.dir, 'docker-config')} docker`);
+    for (const cli of clis) {
+      await d.berth(['rmi', '-f', `${R}/test/four:1`, `${R}/test/four:2`]);
+      const { screen, code } = await onTerminal(`${cli} pull ${R}/test/four:1`);
+      assert.equal(code, 0, screen);
+      const lines = screen.split('\n').map((l) => l.trimEnd()).filter(Boolean);
+      for (const id of layerIds) {
+        const mine = lines.filter((l) => l.startsWith(`${id}:`));
+        assert.equal(mine.length, 1, `${cli}: one line for ${id}:\n${screen}`);
+        assert.match(mine[0]!, /: (Pull complete|Already exists)$/, screen);
+      }
+      assert.ok(lines.some((l) => l.startsWith('Digest: sha256:')), screen);
+      assert.ok(lines.some((l) => l.startsWith(`Status: Downloaded newer image for ${R}/test/four:1`)), screen);
+    }
   });
 
   void test('docker-py pulls and pushes through berthd', async () => {
