@@ -133,6 +133,13 @@ export interface PullHost {
   recordSource(diffId: Digest, src: { digest: Digest; mediaType: string; size: number; domain: string; path: string }): Promise<void>;
   /** Layers fetched and unpacked at once. */
   concurrency?: number;
+  /**
+   * Layer downloads in progress in any pull of this daemon, by diff ID (shared by every pull's host). A pull that
+   * needs a layer another pull is fetching waits for that download and then unpacks the stored blob, instead of
+   * fetching it a second time (compose pulling services that share a base image); if that download fails, the
+   * waiting pull fetches the layer itself.
+   */
+  downloads?: Map<string, Promise<unknown>>;
   /** How a layer download that failed transiently is tried again (retry.ts; dockerd's 5 retries by default). */
   retry?: RetryPolicy;
   /** Removes the blobs and unpacked layers of a failed pull that no image refers to. */
@@ -204,13 +211,34 @@ export async function pullOne(host: PullHost, session: RegistrySession, repo: Re
   const stopRetries = signal ? AbortSignal.any([signal, failed.signal]) : failed.signal;
   const retrying = <T>(sid: string, attempt: () => Promise<T>): Promise<T> =>
     withRetries(attempt, { policy: host.retry ?? DEFAULT_RETRY, id: sid, progress, signal: stopRetries, what: 'Download' });
-  const unpack = async (desc: Descriptor, diffId: Digest): Promise<PreparedLayer | undefined> => {
+  const unpack = (desc: Descriptor, diffId: Digest): Promise<PreparedLayer | undefined> => {
+    // Registered at once (no await before it), so two pulls starting together cannot both miss each other.
+    const other = host.downloads?.get(diffId);
+    const mine = unpackAfter(other, desc, diffId);
+    if (host.downloads && !other) {
+      const shared = host.downloads;
+      shared.set(diffId, mine);
+      const forget = (): void => { if (shared.get(diffId) === mine) shared.delete(diffId); };
+      mine.then(forget, forget);
+    }
+    return mine;
+  };
+  const unpackAfter = async (other: Promise<unknown> | undefined, desc: Descriptor, diffId: Digest): Promise<PreparedLayer | undefined> => {
     const sid = shortId(desc.digest);
+    if (other) {
+      progress({ status: 'Waiting', progressDetail: {}, id: sid });
+      await Promise.race([other.catch(() => undefined), abortedOf(stopRetries)]);
+      signal?.throwIfAborted();
+    }
     if (await host.content.has(diffId)) {
-      // Held already (say, from a load): unpack it from the store once the layer below is in place.
+      // Held already (from a load, or just fetched by another pull): unpacked from the store once the layer below
+      // is in place.
       progress({ status: 'Download complete', progressDetail: {}, id: sid });
       return undefined;
     }
+    return fetchLayer(desc, diffId, sid);
+  };
+  const fetchLayer = async (desc: Descriptor, diffId: Digest, sid: string): Promise<PreparedLayer> => {
     if (!slots.tryAcquire()) {
       progress({ status: 'Waiting', progressDetail: {}, id: sid });
       await slots.acquire(stopRetries); // gives up when the pull is cancelled or another layer failed
@@ -304,6 +332,12 @@ export async function pullOne(host: PullHost, session: RegistrySession, repo: Re
     await host.discard(written, chains.filter((_c, i) => !present[i]));
     throw err;
   }
+}
+
+/** Resolves when `signal` aborts (never when it does not). */
+function abortedOf(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
 }
 
 /**

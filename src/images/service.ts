@@ -186,6 +186,8 @@ export class ImageService {
   private readonly mutex = new KeyedMutex();
   private readonly distMeta: DistributionMetadata;
   private readonly pullJobs = new PullJobs();
+  /** Layer downloads in progress over all pulls, by diff ID: a layer two pulls need is fetched once. */
+  private readonly layerDownloads = new Map<string, Promise<unknown>>();
   private pullsRunning = 0;
   private readonly pullGarbage: Array<{ blobs: Digest[]; chains: Digest[] }> = [];
   private pullSweep: Promise<void> = Promise.resolve();
@@ -650,6 +652,7 @@ export class ImageService {
           discard: async (blobs, chains) => { this.pullGarbage.push({ blobs, chains }); },
           recordSource: (diffId, src) => this.distMeta.add(diffId, src),
           concurrency: this.opts.maxConcurrentDownloads ?? 4,
+          downloads: this.layerDownloads,
           retry: { retries: this.opts.maxDownloadRetries ?? DEFAULT_RETRY.retries, delayMs: this.opts.retryDelayMs ?? DEFAULT_RETRY.delayMs },
         };
         const r = await pullOne(host, session, target, reference, platform, progress, signal);

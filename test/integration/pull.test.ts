@@ -266,6 +266,30 @@ void describe('pull from docker-registry', { skip: !isRoot }, () => {
     assert.notEqual((await d.berth(['image', 'inspect', `${R}/test/flaky`])).code, 0);
   });
 
+  void test('two pulls needing the same layers at once fetch each of them once', async () => {
+    // Shared: the busybox layer (held by test/busybox: "Already exists") and two small ones, fetched here.
+    const shared = imgs['four1']!.layerDigests.filter((l) => imgs['four2']!.layerDigests.includes(l) && l !== imgs['bb']!.layerDigests[0]);
+    assert.equal(shared.length, 2);
+    // Removed by ID: every reference goes (tags, and the digests of earlier pulls), so no shared layer is held.
+    await d.berth(['rmi', '-f', imgs['four1']!.configDigest, imgs['four2']!.configDigest]);
+    proxy.blobGets = [];
+    proxy.throttle = 512; // bytes per 100 ms: each small layer takes seconds
+    try {
+      const a = d.berth(['pull', `${R}/test/four:1`]);
+      // The second pull starts while the first is fetching the shared layers.
+      await waitFor(() => shared.every((l) => proxy.blobGets.includes(l)), 'the first pull fetching the shared layers');
+      const b = await d.berth(['pull', `${R}/test/four:2`]);
+      assert.equal(b.code, 0, b.stderr);
+      assert.equal((await a).code, 0);
+      assert.match(b.stdout, /Waiting/);
+    } finally {
+      proxy.throttle = 0;
+    }
+    for (const l of shared) assert.equal(proxy.blobGets.filter((g) => g === l).length, 1, `${l} fetched once`);
+    await storeIsClean(d);
+    assert.equal((await d.berth(['run', '--rm', '--network', 'none', `${R}/test/four:2`, 'cat', '/c.txt'])).stdout, 'layer c two\n');
+  });
+
   void test('a pull killed halfway, then repeated, succeeds and leaves a clean store', async () => {
     const layer = imgs['slow']!.layerDigests[0]!;
     proxy.throttle = 64 << 10;
