@@ -1,6 +1,8 @@
 import { createReadStream } from 'node:fs';
 import { PassThrough, Transform, type Readable, type TransformCallback, type Writable } from 'node:stream';
-import { InvalidArgumentError, NotFoundError, Semaphore, drained, errorMessage, goHumanSize } from '../base/index.js';
+import {
+  InvalidArgumentError, NotFoundError, Semaphore, drained, errorMessage, formatPlatform, goHumanSize, platformMatches, type PlatformSpec,
+} from '../base/index.js';
 import {
   Digester, childChainId, digestOf, isDigest, shortId, type Descriptor, type Digest, type ImageConfig, type Reference,
 } from '../oci/index.js';
@@ -55,7 +57,6 @@ export interface ProgressMessage {
 
 export type Progress = (m: ProgressMessage) => void;
 
-export interface Platform { os: string; architecture: string; variant?: string }
 
 const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
 const MANIFEST_TYPES = new Set(['application/vnd.oci.image.manifest.v1+json', 'application/vnd.docker.distribution.manifest.v2+json']);
@@ -86,19 +87,9 @@ export function progressOf(current: number, total: number | undefined): Pick<Pro
   return { progressDetail: { current, total }, ...(bar ? { progress: bar } : {}) };
 }
 
-/** Picks the manifest for `want` from an index (variant matched when given; amd64 has none; arm64 defaults to v8). */
-export function selectPlatform(index: IndexJson, want: Platform): Descriptor | undefined {
-  const ms = (index.manifests ?? []).filter((m) => m.platform && MANIFEST_TYPES.has(m.mediaType));
-  const cands = ms.filter((m) => m.platform!.os === want.os && m.platform!.architecture === want.architecture);
-  if (want.variant) {
-    const exact = cands.find((m) => m.platform!.variant === want.variant || (!m.platform!.variant && want.variant === 'v8' && want.architecture === 'arm64'));
-    return exact;
-  }
-  return cands.find((m) => !m.platform!.variant) ?? cands.find((m) => m.platform!.variant === 'v8') ?? cands[0];
-}
-
-function platformString(p: Platform): string {
-  return `${p.os}/${p.architecture}${p.variant ? `/${p.variant}` : ''}`;
+/** The manifest for `want` in an index: the same os, architecture and variant once normalized (containerd's). */
+export function selectPlatform(index: IndexJson, want: PlatformSpec): Descriptor | undefined {
+  return (index.manifests ?? []).find((m) => m.platform && MANIFEST_TYPES.has(m.mediaType) && platformMatches(want, m.platform));
 }
 
 /** A transform that hashes what passes and fails at the end when the digest or size is not the expected one. */
@@ -152,7 +143,7 @@ export interface PullOneResult { id: Digest; manifestDigest: Digest; isNew: bool
  * Pulls one tag or digest of `repo` into the stores. `signal` is the session's (its requests end when it aborts);
  * it is also checked between steps, and an abort goes through the failure path (what this pull added is dropped).
  */
-export async function pullOne(host: PullHost, session: RegistrySession, repo: Reference, reference: string, platform: Platform, progress: Progress, signal?: AbortSignal): Promise<PullOneResult> {
+export async function pullOne(host: PullHost, session: RegistrySession, repo: Reference, reference: string, platform: PlatformSpec, progress: Progress, signal?: AbortSignal): Promise<PullOneResult> {
   const top = await session.getManifest(reference);
   signal?.throwIfAborted();
   progress({ status: `Pulling from ${repo.path}`, id: reference });
@@ -161,7 +152,7 @@ export async function pullOne(host: PullHost, session: RegistrySession, repo: Re
   if (INDEX_TYPES.has(mediaType)) {
     const idx = JSON.parse(top.bytes.toString('utf8')) as IndexJson;
     const desc = selectPlatform(idx, platform);
-    if (!desc) throw new NotFoundError(`no matching manifest for ${platformString(platform)} in the manifest list entries`);
+    if (!desc) throw new NotFoundError(`no matching manifest for ${formatPlatform(platform)} in the manifest list entries`);
     const m = await session.getManifest(desc.digest);
     manifestBytes = m.bytes;
     mediaType = m.mediaType || desc.mediaType;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import {
   CancelledError, ConflictError, InvalidArgumentError, KeyedMutex, NotFoundError, Semaphore, UnavailableError, errorMessage, log,
-  readJsonIfExists, writeJsonAtomic,
+  hostArchitecture, parsePlatformSpecifier, readJsonIfExists, writeJsonAtomic, type PlatformSpec,
 } from '../base/index.js';
 import {
   chainIds as computeChainIds, childChainId, digestHex, familiarString, isDigest, isHex64, parseNormalizedNamed, parseReference,
@@ -21,7 +21,7 @@ import { ReferenceStore } from './refstore.js';
 import { cleanLoadTemp } from './load-tmp.js';
 import { DistributionMetadata } from './dist-meta.js';
 import { DEFAULT_CONCURRENT_UPLOADS, pushOne } from './push.js';
-import { pullOne, type Platform, type PullHost, type Progress, type Registry, type RegistryCredentials } from './pull.js';
+import { pullOne, type PullHost, type Progress, type Registry, type RegistryCredentials } from './pull.js';
 import { PullJobs } from './pull-jobs.js';
 import { DEFAULT_RETRY } from './retry.js';
 import { globToRegExp, parseBoolFilter, parseTimestampFilter } from './filters.js';
@@ -112,31 +112,11 @@ export function rfc3339Nano(d: Date): string {
   return d.toISOString().replace(/\.(\d*?)0*Z$/, (_m, frac: string) => (frac ? `.${frac}Z` : 'Z'));
 }
 
-function hostArch(): string {
-  const map: Record<string, string> = { x64: 'amd64', arm64: 'arm64', arm: 'arm', ia32: '386', ppc64: 'ppc64le', s390x: 's390x', riscv64: 'riscv64' };
-  return map[process.arch] ?? process.arch;
-}
-
-const KNOWN_ARCHES = new Set(['amd64', 'arm64', 'arm', '386', 'ppc64le', 's390x', 'riscv64', 'mips64le']);
-
-function parsePlatform(p: string | undefined): { os: string; architecture: string; variant?: string } {
-  if (!p) return { os: 'linux', architecture: hostArch() };
-  const parts = p.toLowerCase().split('/');
-  let os = 'linux';
-  let arch = hostArch();
-  let variant: string | undefined;
-  if (KNOWN_ARCHES.has(parts[0]!) && parts.length <= 2) {
-    arch = parts[0]!;
-    variant = parts[1];
-  } else {
-    os = parts[0]!;
-    if (parts[1]) arch = parts[1] === 'x86_64' ? 'amd64' : parts[1] === 'aarch64' ? 'arm64' : parts[1];
-    variant = parts[2];
-  }
-  if (os !== 'linux' || parts.length > 3 || parts.some((x) => x === '')) {
-    throw new InvalidArgumentError(`invalid platform "${p}": only linux platforms are supported`);
-  }
-  return { os, architecture: arch, ...(variant ? { variant } : {}) };
+/** A platform flag (`os[/arch[/variant]]`, containerd's syntax, normalized); the host's when empty. Linux only. */
+function parsePlatform(p: string | undefined): PlatformSpec {
+  const spec = p ? parsePlatformSpecifier(p) : { os: 'linux', architecture: hostArchitecture() };
+  if (spec.os !== 'linux') throw new InvalidArgumentError(`invalid platform "${p}": only linux platforms are supported`);
+  return spec;
 }
 
 function emptyContainerConfig(): Record<string, unknown> {
@@ -475,7 +455,7 @@ export class ImageService {
   async importImage(body: Readable, opts: ImportOptions = {}): Promise<string> {
     let target: Reference | undefined;
     let config: ImageRuntimeConfig;
-    let platform: ReturnType<typeof parsePlatform>;
+    let platform: PlatformSpec;
     try {
       if (opts.repo) {
         let r = parseNormalizedNamed(opts.repo);
@@ -625,14 +605,14 @@ export class ImageService {
     if (o.tag) {
       ref = isDigest(o.tag) ? { domain: ref.domain, path: ref.path, digest: o.tag } : { domain: ref.domain, path: ref.path, tag: validateTag(o.tag) };
     }
-    const platform = parsePlatform(o.platform || 'linux/amd64');
+    const platform = parsePlatform(o.platform);
     const auth = o.auth ?? {};
     const key = JSON.stringify([canonicalName(ref), ref.tag ?? null, ref.digest ?? null, platform, createHash('sha256').update(JSON.stringify(auth)).digest('hex')]);
     const progress: Progress = o.progress ?? (() => undefined);
     await this.pullJobs.run(key, (signal, p) => this.pullNow(registry, ref, platform, auth, p, signal), progress, o.signal);
   }
 
-  private async pullNow(registry: Registry, ref: Reference, platform: Platform, auth: RegistryCredentials, progress: Progress, signal: AbortSignal): Promise<void> {
+  private async pullNow(registry: Registry, ref: Reference, platform: PlatformSpec, auth: RegistryCredentials, progress: Progress, signal: AbortSignal): Promise<void> {
     this.pullsRunning++;
     try {
       await this.pullSweep; // a sweep of failed pulls' leftovers finishes before this pull looks at the stores
