@@ -1,4 +1,4 @@
-import { open, rename, mkdir, rm, readFile } from 'node:fs/promises';
+import { open, rename, mkdir, rm, readFile, stat } from 'node:fs/promises';
 import { dirname, join, basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { errnoCode } from './errors.js';
@@ -26,6 +26,17 @@ export async function writeFileAtomic(path: string, data: string | Uint8Array, o
 
 export async function writeJsonAtomic(path: string, value: unknown): Promise<void> {
   await writeFileAtomic(path, JSON.stringify(value, null, 1) + '\n');
+}
+
+/** Whether `path` exists (following symlinks); a missing file or directory on the way is false, other errors throw. */
+export async function pathExists(path: string): Promise<boolean> {
+  try {
+    await stat(path);
+    return true;
+  } catch (err) {
+    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return false;
+    throw err;
+  }
 }
 
 /** Reads JSON; returns undefined when the file does not exist. */

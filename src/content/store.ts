@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Readable, Transform, type TransformCallback } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { InvalidArgumentError, NotFoundError, errnoCode, fsyncDir } from '../base/index.js';
+import { InvalidArgumentError, NotFoundError, errnoCode, fsyncDir, pathExists } from '../base/index.js';
 import { Digester, digestHex, digestOf, isDigest, parseDigest, type Digest } from '../oci/index.js';
 
 export interface WriteResult { digest: Digest; size: number }
@@ -38,14 +38,8 @@ export class LocalContentStore {
     return join(this.blobsDir, digestHex(parseDigest(digest)));
   }
 
-  async has(digest: Digest): Promise<boolean> {
-    try {
-      await stat(this.path(digest));
-      return true;
-    } catch (err) {
-      if (errnoCode(err) === 'ENOENT') return false;
-      throw err;
-    }
+  has(digest: Digest): Promise<boolean> {
+    return pathExists(this.path(digest));
   }
 
   /** Size and mtime of a blob; NotFoundError when absent. */

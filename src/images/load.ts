@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, readFile, realpath, rm, stat } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import {
-  InvalidArgumentError, NotFoundError, errnoCode, formatPlatform, hostArchitecture, platformMatches, type PlatformSpec,
+  InvalidArgumentError, NotFoundError, errnoCode, formatPlatform, pathExists, hostArchitecture, platformMatches, type PlatformSpec,
 } from '../base/index.js';
 import {
   Digester, childChainId, digestOf, familiarString, isDigest, parseNormalizedNamed, shortId, withDefaultTag,
@@ -73,15 +73,6 @@ function parseTag(s: unknown): Reference | undefined {
     return r.digest !== undefined && r.tag === undefined ? undefined : withDefaultTag(r);
   } catch {
     return undefined;
-  }
-}
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch {
-    return false;
   }
 }
 
@@ -298,15 +289,15 @@ export async function loadImages(svc: ImageService, body: Readable, dataRoot: st
     const { stream } = await decompressStream(body);
     await tarExtract(stream, dir, { sameOwner: false });
     let items: LoadItem[];
-    const hasIndex = await exists(join(dir, 'index.json'));
-    if (await exists(join(dir, 'manifest.json'))) items = await dockerArchiveItems(dir);
+    const hasIndex = await pathExists(join(dir, 'index.json'));
+    if (await pathExists(join(dir, 'manifest.json'))) items = await dockerArchiveItems(dir);
     else if (hasIndex) items = await ociItems(dir, opts.platform);
     else throw new InvalidArgumentError('invalid archive: it holds neither manifest.json (docker-archive) nor index.json (OCI layout)');
     if (opts.platform) {
       const want = opts.platform;
       // docker 25+ archives of multi-platform images name one platform in manifest.json, all in index.json
       items = await ofPlatform(items, want).catch(async (err: unknown) => {
-        if (!hasIndex || !(await exists(join(dir, 'manifest.json')))) throw err;
+        if (!hasIndex || !(await pathExists(join(dir, 'manifest.json')))) throw err;
         return ofPlatform(await ociItems(dir, want), want);
       });
     }

@@ -6,7 +6,7 @@ import { createHash, randomUUID, type Hash } from 'node:crypto';
 import { join, dirname } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { writeFileAtomic, fsyncDir, KeyedMutex, errnoCode } from '../base/index.js';
+import { writeFileAtomic, fsyncDir, KeyedMutex, errnoCode, pathExists } from '../base/index.js';
 import { RegistryError } from './errors.js';
 import { TAG_RE, DIGEST_RE } from './names.js';
 
@@ -32,16 +32,6 @@ const MANIFEST_TYPES: string[] = Object.values(MT);
 interface UploadState { hash: Hash; size: number }
 
 const hexOf = (d: string): string => d.slice('sha256:'.length);
-
-async function exists(p: string): Promise<boolean> {
-  try {
-    await stat(p);
-    return true;
-  } catch (err) {
-    if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return false;
-    throw err;
-  }
-}
 
 async function listDir(p: string): Promise<string[]> {
   try {
@@ -139,7 +129,7 @@ export class RegistryStorage {
 
   /** The blob's size when it is linked into `name` and present; undefined otherwise. */
   async repoBlobSize(name: string, d: string): Promise<number | undefined> {
-    if (!(await exists(this.layerLink(name, d))) && !(await exists(this.revisionLink(name, d)))) return undefined;
+    if (!(await pathExists(this.layerLink(name, d))) && !(await pathExists(this.revisionLink(name, d)))) return undefined;
     return this.blobSize(d);
   }
 
@@ -148,7 +138,7 @@ export class RegistryStorage {
   }
 
   private async link(path: string, d: string): Promise<void> {
-    if (await exists(path)) return;
+    if (await pathExists(path)) return;
     await writeFileAtomic(path, d);
   }
 
@@ -178,7 +168,7 @@ export class RegistryStorage {
   private async commitBlob(tmpFile: string, d: string): Promise<void> {
     const dest = this.blobPath(d);
     await mkdir(dirname(dest), { recursive: true });
-    if (await exists(dest)) {
+    if (await pathExists(dest)) {
       await rm(tmpFile, { force: true });
       return;
     }
@@ -290,11 +280,11 @@ export class RegistryStorage {
   // ---- manifests
   /** Resolves a tag or digest to the manifest digest held by `name`; undefined when unknown. */
   async resolve(name: string, reference: string): Promise<Digest | undefined> {
-    if (DIGEST_RE.test(reference)) return (await exists(this.revisionLink(name, reference))) ? (reference as Digest) : undefined;
+    if (DIGEST_RE.test(reference)) return (await pathExists(this.revisionLink(name, reference))) ? (reference as Digest) : undefined;
     if (!TAG_RE.test(reference)) throw new RegistryError('MANIFEST_INVALID', 'invalid tag', { tag: reference });
     try {
       const d = (await readFile(join(this.tagDir(name, reference), 'current'), 'utf8')).trim();
-      return DIGEST_RE.test(d) && (await exists(this.revisionLink(name, d))) ? (d as Digest) : undefined;
+      return DIGEST_RE.test(d) && (await pathExists(this.revisionLink(name, d))) ? (d as Digest) : undefined;
     } catch (err) {
       if (errnoCode(err) === 'ENOENT' || errnoCode(err) === 'ENOTDIR') return undefined;
       throw err;
@@ -318,12 +308,12 @@ export class RegistryStorage {
 
   /** Stores a manifest (already parsed and checked) and tags it when `tag` is given. */
   async putManifest(name: string, body: Buffer, parsed: ParsedManifest, d: Digest, tag?: string): Promise<void> {
-    if (!(await exists(this.blobPath(d)))) {
+    if (!(await pathExists(this.blobPath(d)))) {
       const dest = this.blobPath(d);
       await writeFileAtomic(dest, body);
     }
     const rev = this.revisionLink(name, d);
-    if (!(await exists(rev))) await writeFileAtomic(rev, JSON.stringify({ digest: d, mediaType: parsed.mediaType }));
+    if (!(await pathExists(rev))) await writeFileAtomic(rev, JSON.stringify({ digest: d, mediaType: parsed.mediaType }));
     if (parsed.subject) {
       const desc: Descriptor = { mediaType: parsed.mediaType, digest: d, size: body.length };
       if (parsed.artifactType) desc.artifactType = parsed.artifactType;
@@ -357,12 +347,12 @@ export class RegistryStorage {
   }
 
   async repoExists(name: string): Promise<boolean> {
-    return exists(this.repoDir(name));
+    return pathExists(this.repoDir(name));
   }
 
   async tags(name: string): Promise<string[]> {
     const out: string[] = [];
-    for (const t of await listDir(this.tagDir(name))) if (await exists(join(this.tagDir(name, t), 'current'))) out.push(t);
+    for (const t of await listDir(this.tagDir(name))) if (await pathExists(join(this.tagDir(name, t), 'current'))) out.push(t);
     return out.sort();
   }
 
@@ -385,7 +375,7 @@ export class RegistryStorage {
       if (f.startsWith('.')) continue;
       try {
         const desc = JSON.parse(await readFile(join(dir, f), 'utf8')) as Descriptor;
-        if (await exists(this.revisionLink(name, desc.digest))) out.push(desc);
+        if (await pathExists(this.revisionLink(name, desc.digest))) out.push(desc);
       } catch (err) {
         if (errnoCode(err) !== 'ENOENT') throw err;
       }

@@ -1,8 +1,8 @@
-import { mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { Readable } from 'node:stream';
-import { KeyedMutex, NotFoundError, errnoCode, fsyncDir, readJsonIfExists, removeTree, writeJsonAtomic } from '../base/index.js';
+import { KeyedMutex, NotFoundError, fsyncDir, pathExists, readJsonIfExists, removeTree, writeJsonAtomic } from '../base/index.js';
 import { childChainId, digestHex, isDigest, parseDigest, type Digest } from '../oci/index.js';
 import { extractLayer, treeSize } from '../archive/index.js';
 
@@ -52,14 +52,8 @@ export class LayerStore {
     return join(this.dir(chainId), 'diff');
   }
 
-  async exists(chainId: Digest): Promise<boolean> {
-    try {
-      await stat(join(this.dir(chainId), 'layer.json'));
-      return true;
-    } catch (err) {
-      if (errnoCode(err) === 'ENOENT') return false;
-      throw err;
-    }
+  exists(chainId: Digest): Promise<boolean> {
+    return pathExists(join(this.dir(chainId), 'layer.json'));
   }
 
   async get(chainId: Digest): Promise<LayerInfo> {

@@ -1,4 +1,5 @@
-import { access, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { pathExists } from '../base/index.js';
 import { join } from 'node:path';
 import { cgroupHierarchies, cgroupRelPath } from './cgroup.js';
 
@@ -13,29 +14,20 @@ type Freezer = { v1: true; file: string } | { v1: false; dir: string };
 
 const POLL_LIMIT = 5000; // polls (about 5 s) before giving up on a state change
 
-async function exists(p: string): Promise<boolean> {
-  try {
-    await access(p);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 /** The freezer of cgroup `path` (absolute within the hierarchies, e.g. "/berth/<id>"), if it has one. */
 export async function cgroupFreezer(path: string): Promise<Freezer | undefined> {
   const rel = cgroupRelPath(path);
   if (!rel) return undefined;
   const common = join('/sys/fs/cgroup/freezer', rel, 'freezer.state');
-  if (await exists(common)) return { v1: true, file: common };
+  if (await pathExists(common)) return { v1: true, file: common };
   for (const h of await cgroupHierarchies()) {
     const file = join(h, rel, 'freezer.state');
-    if (await exists(file)) return { v1: true, file };
+    if (await pathExists(file)) return { v1: true, file };
   }
   // v2 only on a pure v2 host (runc freezes through v1 on a hybrid one).
-  if (await exists('/sys/fs/cgroup/cgroup.controllers')) {
+  if (await pathExists('/sys/fs/cgroup/cgroup.controllers')) {
     const dir = join('/sys/fs/cgroup', rel);
-    if (await exists(join(dir, 'cgroup.freeze'))) return { v1: false, dir };
+    if (await pathExists(join(dir, 'cgroup.freeze'))) return { v1: false, dir };
   }
   return undefined;
 }
