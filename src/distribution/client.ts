@@ -6,16 +6,11 @@ import { Readable } from 'node:stream';
 import {
   BerthError, CancelledError, InvalidArgumentError, NotFoundError, UnauthorizedError, UnavailableError, errorMessage,
 } from '../base/index.js';
-import { digestOf, isDigest, type Digest } from '../oci/index.js';
+import { MediaTypes, digestOf, isDigest, type Digest } from '../oci/index.js';
 import { basicHeader, hasCredentials, parseChallenges, type RegistryAuth } from './auth.js';
 import { endpointsFor, type Endpoint } from './endpoints.js';
 
-export const MANIFEST_ACCEPT = [
-  'application/vnd.oci.image.index.v1+json',
-  'application/vnd.docker.distribution.manifest.list.v2+json',
-  'application/vnd.oci.image.manifest.v1+json',
-  'application/vnd.docker.distribution.manifest.v2+json',
-];
+export const MANIFEST_ACCEPT = [MediaTypes.ociIndex, MediaTypes.dockerManifestList, MediaTypes.ociManifest, MediaTypes.dockerManifest];
 
 const MAX_MANIFEST = 4 << 20;
 /** How long the DELETE of an abandoned upload session may take. */

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { InvalidArgumentError, errnoCode } from '../base/index.js';
+import { DEFAULT_CONCURRENT_DOWNLOADS, DEFAULT_CONCURRENT_UPLOADS, DEFAULT_RETRY } from '../images/index.js';
 
 export interface RuntimeConfig { path: string; runtimeArgs?: string[] }
 
@@ -104,12 +105,12 @@ export async function loadConfig(flags: DaemonFlags): Promise<DaemonConfig> {
     detachKeys: str('detach-keys') ?? str('detachKeys'), // Docker's CLI config spelling accepted too
     insecureRegistries: strs('insecure-registries'),
     registryMirrors: strs('registry-mirrors'),
-    maxConcurrentDownloads: int('max-concurrent-downloads', 1) ?? 4,
-    maxConcurrentUploads: int('max-concurrent-uploads', 1) ?? 5,
+    maxConcurrentDownloads: int('max-concurrent-downloads', 1) ?? DEFAULT_CONCURRENT_DOWNLOADS,
+    maxConcurrentUploads: int('max-concurrent-uploads', 1) ?? DEFAULT_CONCURRENT_UPLOADS,
     uploadChunkSize: int('upload-chunk-size', 0),
-    maxDownloadAttempts: int('max-download-attempts', 0) ?? 5,
-    maxUploadAttempts: int('max-upload-attempts', 0) ?? 5,
-    transferRetryDelay: int('transfer-retry-delay', 0) ?? 5000,
+    maxDownloadAttempts: int('max-download-attempts', 0) ?? DEFAULT_RETRY.retries,
+    maxUploadAttempts: int('max-upload-attempts', 0) ?? DEFAULT_RETRY.retries,
+    transferRetryDelay: int('transfer-retry-delay', 0) ?? DEFAULT_RETRY.delayMs,
     liveRestore: true,
   };
 }

@@ -11,3 +11,6 @@ export { imageHistory, type HistoryItem } from './history.js';
 export { pruneImages, type PruneReport } from './prune.js';
 export { imageDiskUsage, type ImageUsage } from './df.js';
 export { type Registry, type RegistrySession, type RegistryCredentials, type ProgressMessage, type Progress } from './pull.js';
+export { DEFAULT_CONCURRENT_DOWNLOADS } from './pull.js';
+export { DEFAULT_CONCURRENT_UPLOADS } from './push.js';
+export { DEFAULT_RETRY } from './retry.js';

@@ -6,7 +6,7 @@ import {
   InvalidArgumentError, NotFoundError, errnoCode, formatPlatform, pathExists, hostArchitecture, platformMatches, type PlatformSpec,
 } from '../base/index.js';
 import {
-  Digester, childChainId, digestOf, familiarString, isDigest, parseNormalizedNamed, shortId, withDefaultTag,
+  Digester, MediaTypes, childChainId, digestOf, familiarString, isDigest, parseNormalizedNamed, shortId, withDefaultTag,
   type Digest, type ImageConfig, type Reference,
 } from '../oci/index.js';
 import { decompressStream, tarExtract } from '../archive/index.js';
@@ -25,8 +25,8 @@ import { progressOf, type Progress } from './pull.js';
  */
 
 const MAX_JSON = 8 << 20;
-const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
-const DOCKER_LIST = 'application/vnd.docker.distribution.manifest.list.v2+json';
+const OCI_INDEX: string = MediaTypes.ociIndex;
+const DOCKER_LIST: string = MediaTypes.dockerManifestList;
 
 interface LoadItem {
   configPath: string;

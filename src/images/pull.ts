@@ -4,7 +4,7 @@ import {
   InvalidArgumentError, NotFoundError, Semaphore, drained, errorMessage, formatPlatform, goHumanSize, platformMatches, type PlatformSpec,
 } from '../base/index.js';
 import {
-  Digester, childChainId, digestOf, isDigest, shortId, type Descriptor, type Digest, type ImageConfig, type Reference,
+  Digester, MediaTypes, childChainId, digestOf, isDigest, shortId, type Descriptor, type Digest, type ImageConfig, type Reference,
 } from '../oci/index.js';
 import { decompressStream } from '../archive/index.js';
 import type { LocalContentStore } from '../content/index.js';
@@ -58,10 +58,11 @@ export interface ProgressMessage {
 export type Progress = (m: ProgressMessage) => void;
 
 
-const INDEX_TYPES = new Set(['application/vnd.oci.image.index.v1+json', 'application/vnd.docker.distribution.manifest.list.v2+json']);
-const MANIFEST_TYPES = new Set(['application/vnd.oci.image.manifest.v1+json', 'application/vnd.docker.distribution.manifest.v2+json']);
+const INDEX_TYPES = new Set<string>([MediaTypes.ociIndex, MediaTypes.dockerManifestList]);
+const MANIFEST_TYPES = new Set<string>([MediaTypes.ociManifest, MediaTypes.dockerManifest]);
 const FOREIGN = /foreign|nondistributable/;
-const PARALLEL = 4;
+/** Layers fetched and unpacked at once by one pull unless configured (dockerd's default is 3). */
+export const DEFAULT_CONCURRENT_DOWNLOADS = 4;
 
 interface IndexJson { manifests?: Array<Descriptor & { platform?: { os?: string; architecture?: string; variant?: string } }> }
 interface ManifestJson { schemaVersion?: number; mediaType?: string; config?: Descriptor; layers?: Descriptor[] }
@@ -195,7 +196,7 @@ export async function pullOne(host: PullHost, session: RegistrySession, repo: Re
   // layers do not depend on each other, so they unpack in parallel; they are committed bottom-up afterwards.
   const unpacks = new Map<string, Promise<PreparedLayer | undefined>>();
   const written: Digest[] = [];
-  const slots = new Semaphore(host.concurrency ?? PARALLEL);
+  const slots = new Semaphore(host.concurrency ?? DEFAULT_CONCURRENT_DOWNLOADS);
   // A layer download that fails transiently starts again (the failed attempt has dropped its partial work: body
   // stream, prepared directory, ingest file); a wait for a retry ends when the pull is cancelled or has failed.
   const failed = new AbortController();

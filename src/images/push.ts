@@ -4,19 +4,19 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Readable, Transform, pipeline } from 'node:stream';
 import { Semaphore, errorMessage } from '../base/index.js';
-import { Digester, digestOf, shortId, type Digest, type ImageConfig, type Reference } from '../oci/index.js';
+import { Digester, MediaTypes, digestOf, shortId, type Digest, type ImageConfig, type Reference } from '../oci/index.js';
 import { gzipFile } from '../archive/index.js';
 import type { LocalContentStore } from '../content/index.js';
 import type { DistributionMetadata } from './dist-meta.js';
 import { progressOf, type Progress, type RegistrySession, type UploadSource } from './pull.js';
 import { DEFAULT_RETRY, withRetries, type RetryPolicy } from './retry.js';
 
-const DOCKER_MANIFEST = 'application/vnd.docker.distribution.manifest.v2+json';
-const DOCKER_CONFIG = 'application/vnd.docker.container.image.v1+json';
-const DOCKER_LAYER = 'application/vnd.docker.image.rootfs.diff.tar.gzip';
-const OCI_MANIFEST = 'application/vnd.oci.image.manifest.v1+json';
-const OCI_CONFIG = 'application/vnd.oci.image.config.v1+json';
-const GZIP_TYPES = new Set([DOCKER_LAYER, 'application/vnd.oci.image.layer.v1.tar+gzip']);
+const DOCKER_MANIFEST = MediaTypes.dockerManifest;
+const DOCKER_CONFIG = MediaTypes.dockerConfig;
+const DOCKER_LAYER = MediaTypes.dockerLayerGzip;
+const OCI_MANIFEST = MediaTypes.ociManifest;
+const OCI_CONFIG = MediaTypes.ociConfig;
+const GZIP_TYPES = new Set<string>([DOCKER_LAYER, MediaTypes.ociLayerGzip]);
 
 /** dockerd's default `max-concurrent-uploads`. */
 export const DEFAULT_CONCURRENT_UPLOADS = 5;

@@ -19,8 +19,8 @@ import type { ImageService, ImageSnapshot } from './service.js';
  * A blob shared by several images is stored once.
  */
 
-const OCI_LAYER_TAR = 'application/vnd.oci.image.layer.v1.tar';
-const OCI_INDEX = 'application/vnd.oci.image.index.v1+json';
+const OCI_LAYER_TAR = MediaTypes.ociLayer;
+const OCI_INDEX = MediaTypes.ociIndex;
 const ANNOTATION_IMAGE_NAME = 'io.containerd.image.name';
 const ANNOTATION_REF_NAME = 'org.opencontainers.image.ref.name';
 

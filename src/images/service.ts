@@ -21,7 +21,7 @@ import { ReferenceStore } from './refstore.js';
 import { cleanLoadTemp } from './load-tmp.js';
 import { DistributionMetadata } from './dist-meta.js';
 import { DEFAULT_CONCURRENT_UPLOADS, pushOne } from './push.js';
-import { pullOne, type PullHost, type Progress, type Registry, type RegistryCredentials } from './pull.js';
+import { DEFAULT_CONCURRENT_DOWNLOADS, pullOne, type PullHost, type Progress, type Registry, type RegistryCredentials } from './pull.js';
 import { PullJobs } from './pull-jobs.js';
 import { DEFAULT_RETRY } from './retry.js';
 import { globToRegExp, parseBoolFilter, parseTimestampFilter } from './filters.js';
@@ -631,7 +631,7 @@ export class ImageService {
           register: (config, id, _refs) => this.registerPulled(config, id),
           discard: async (blobs, chains) => { this.pullGarbage.push({ blobs, chains }); },
           recordSource: (diffId, src) => this.distMeta.add(diffId, src),
-          concurrency: this.opts.maxConcurrentDownloads ?? 4,
+          concurrency: this.opts.maxConcurrentDownloads ?? DEFAULT_CONCURRENT_DOWNLOADS,
           downloads: this.layerDownloads,
           retry: { retries: this.opts.maxDownloadRetries ?? DEFAULT_RETRY.retries, delayMs: this.opts.retryDelayMs ?? DEFAULT_RETRY.delayMs },
         };

@@ -11,7 +11,7 @@ import { RegistryError } from './errors.js';
 import { TAG_RE, DIGEST_RE } from './names.js';
 
 export type { Digest } from '../oci/index.js';
-import type { Digest } from '../oci/index.js';
+import { MediaTypes, type Digest } from '../oci/index.js';
 
 export interface Descriptor {
   mediaType: string;
@@ -21,11 +21,12 @@ export interface Descriptor {
   annotations?: Record<string, string>;
 }
 
+/** The manifest media types the registry stores (from oci's MediaTypes). */
 export const MT = {
-  dockerManifest: 'application/vnd.docker.distribution.manifest.v2+json',
-  dockerList: 'application/vnd.docker.distribution.manifest.list.v2+json',
-  ociManifest: 'application/vnd.oci.image.manifest.v1+json',
-  ociIndex: 'application/vnd.oci.image.index.v1+json',
+  dockerManifest: MediaTypes.dockerManifest,
+  dockerList: MediaTypes.dockerManifestList,
+  ociManifest: MediaTypes.ociManifest,
+  ociIndex: MediaTypes.ociIndex,
 } as const;
 const MANIFEST_TYPES: string[] = Object.values(MT);
 

@@ -1,4 +1,5 @@
 import { InvalidArgumentError, drained } from '../../base/index.js';
+import { MULTIPLEXED, RAW } from './streams.js';
 import type { Engine } from '../../engine/index.js';
 import { frame, type LogEntry } from '../../logs/index.js';
 import type { Router } from '../router.js';
@@ -9,8 +10,6 @@ import type { CreateRequest } from '../../containers/index.js';
 import { checkGoType, CONTAINER_CREATE_BODY } from '../validate.js';
 
 const LIST_FILTERS = ['id', 'name', 'label', 'status', 'ancestor', 'before', 'since', 'volume', 'network', 'publish', 'expose', 'health', 'exited', 'is-task'];
-const MULTIPLEXED = 'application/vnd.docker.multiplexed-stream';
-const RAW = 'application/vnd.docker.raw-stream';
 
 export function containerRoutes(r: Router, engine: Engine): void {
   const svc = engine.containers;

@@ -14,8 +14,9 @@ import type { RequestContext, Router, UpgradeContext } from '../router.js';
 import { commonHeaders, sendJson } from '../server.js';
 import { acceptWebsocket, WebsocketConnection } from './websocket.js';
 
-const MULTIPLEXED = 'application/vnd.docker.multiplexed-stream';
-const RAW = 'application/vnd.docker.raw-stream';
+/** Content types of attach, exec and logs streams. */
+export const MULTIPLEXED = 'application/vnd.docker.multiplexed-stream';
+export const RAW = 'application/vnd.docker.raw-stream';
 
 /** Detach keys of a request: its own, else daemon.json's `detach-keys`, else ctrl-p,ctrl-q. */
 export function detachKeysFor(engine: Engine, requested: string | null | undefined): Buffer {
