@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { homedir } from 'node:os';
 import { dirname, join } from 'node:path';
+import { writeFileAtomic } from '../base/index.js';
 
 /** Docker Hub's key in config.json `auths`. */
 export const INDEX_SERVER = 'https://index.docker.io/v1/';
@@ -31,10 +32,8 @@ async function load(env: NodeJS.ProcessEnv): Promise<ConfigFile> {
 
 async function save(env: NodeJS.ProcessEnv, cfg: ConfigFile): Promise<void> {
   const p = configPath(env);
-  await mkdir(dirname(p), { recursive: true, mode: 0o700 });
-  const tmp = `${p}.${process.pid}.tmp`;
-  await writeFile(tmp, JSON.stringify(cfg, null, '\t') + '\n', { mode: 0o600 });
-  await rename(tmp, p);
+  await mkdir(dirname(p), { recursive: true, mode: 0o700 }); // docker's ~/.docker is private
+  await writeFileAtomic(p, JSON.stringify(cfg, null, '\t') + '\n', { mode: 0o600 });
 }
 
 /** Registry hostname of a config key or server argument (`https://index.docker.io/v1/` → `index.docker.io`). */
